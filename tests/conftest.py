@@ -1,0 +1,118 @@
+"""Shared fixtures: the fake web, and a real server stack per database/broker pair."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+
+from tests.fakeweb.server import FakeWeb
+from tests.support.stack import Stack
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+BACKENDS = ["sqlite", "postgres"]
+
+
+def service_up(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_services(kind: str) -> None:
+    """PostgreSQL and Redis must be there in CI (fail loudly); elsewhere their tests skip."""
+    if kind != "postgres":
+        return
+    missing = [name for name, port in (("PostgreSQL", 5432), ("Redis", 6379))
+               if not service_up("127.0.0.1", port)]
+    if missing:
+        message = f"{' and '.join(missing)} not running on 127.0.0.1"
+        if IN_CI:
+            pytest.fail(message + " (CI must start it: see .ci/run)")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def fakeweb() -> Iterator[FakeWeb]:
+    with FakeWeb() as web:
+        yield web
+
+
+def _deploy(kind: str, fakeweb: FakeWeb, tmp_path_factory, *, worker: bool) -> Iterator[Stack]:
+    require_services(kind)
+    name = f"{'live' if worker else 'api'}-{kind}"
+    deployment = Stack(kind, tmp_path_factory.mktemp(name), fakeweb.engine_urls())
+    try:
+        deployment.start_api()
+        if worker:
+            deployment.start_worker()
+        yield deployment
+    finally:
+        deployment.close()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
+    """The API alone (no worker: dispatched tasks wait in the broker), on each backend."""
+    yield from _deploy(request.param, fakeweb, tmp_path_factory, worker=False)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def live_server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
+    yield from _deploy(request.param, fakeweb, tmp_path_factory, worker=True)
+
+
+@pytest.fixture
+def live(live_server: Stack, fakeweb: FakeWeb) -> Stack:
+    """A stack with a worker running (restarted if a test killed it), fake web at defaults."""
+    live_server.ensure_worker()
+    fakeweb.reset()
+    return live_server
+
+
+@dataclass
+class ApiUser:
+    client: httpx.Client
+    email: str
+    password: str
+    user_id: int
+
+
+@pytest.fixture
+def users() -> Iterator[Callable[[Stack], ApiUser]]:
+    """Factory: a new registered, signed-in user on the given stack."""
+    clients: list[httpx.Client] = []
+
+    def make(stack: Stack) -> ApiUser:
+        email = f"u{uuid.uuid4().hex[:12]}@example.com"
+        password = "correct horse battery"
+        client = httpx.Client(base_url=f"{stack.api_url}/api/v1", timeout=30)
+        clients.append(client)
+        created = client.post("/auth/register", json={"email": email, "password": password})
+        assert created.status_code == 201, created.text
+        token = client.post("/auth/login", json={"email": email, "password": password})
+        assert token.status_code == 200, token.text
+        client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        return ApiUser(client, email, password, created.json()["id"])
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def anon(server: Stack) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=f"{server.api_url}/api/v1", timeout=30) as client:
+        yield client
+
+
+@pytest.fixture
+def user(users, server: Stack) -> ApiUser:
+    return users(server)

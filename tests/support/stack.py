@@ -1,0 +1,170 @@
+"""A real PixCrawler deployment for tests: the API and Celery workers as child processes, on
+SQLite + filesystem broker or PostgreSQL + Redis, crawling the loopback fake web."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str,
+             interval: float = 0.05):
+    """Poll until `predicate` returns something truthy; fail with `what` after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def create_pg_database() -> str:
+    import psycopg
+
+    name = f"pixcrawler_t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_pg_database(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class Stack:
+    """One server deployment: its settings as environment variables, its API and workers."""
+
+    def __init__(self, kind: str, workdir: Path, engine_urls: dict[str, str]) -> None:
+        self.kind = kind
+        self.workdir = workdir
+        self.data_dir = workdir / "data"
+        self.logs = workdir / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.pg_db: str | None = None
+        self.redis_db: int | None = None
+        env = {
+            "PIXCRAWLER_DATA_DIR": str(self.data_dir),
+            "PIXCRAWLER_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+            "PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+            "PIXCRAWLER_ALLOW_PRIVATE_ADDRESSES": "true",
+            "PIXCRAWLER_CHUNK_HEARTBEAT": "0.5",
+            "PIXCRAWLER_CHUNK_STALE_AFTER": "3",
+            "PIXCRAWLER_RECOVERY_INTERVAL": "0.5",
+            "PIXCRAWLER_EVENTS_INTERVAL": "0.2",
+            "PIXCRAWLER_DOWNLOAD_TIMEOUT": "5",
+        }
+        for name, url in engine_urls.items():
+            env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
+        if kind == "postgres":
+            self.pg_db = create_pg_database()
+            self.redis_db = 14
+            env["PIXCRAWLER_MODE"] = "server"
+            env["PIXCRAWLER_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.pg_db}"
+            env["PIXCRAWLER_BROKER_URL"] = f"{REDIS_URL}/{self.redis_db}"
+            self._flush_redis()
+        self.env = env
+        self.api: subprocess.Popen | None = None
+        self.api_url = ""
+        self.workers: list[subprocess.Popen] = []
+
+    def _flush_redis(self) -> None:
+        import redis
+
+        redis.Redis.from_url(f"{REDIS_URL}/{self.redis_db}").flushdb()
+
+    def process_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PIXCRAWLER_")}
+        env.update(self.env)
+        env["PYTHONUNBUFFERED"] = "1"
+        return env
+
+    def _spawn(self, role: str, args: list[str], log_name: str) -> subprocess.Popen:
+        log = open(self.logs / f"{log_name}.log", "ab")  # noqa: SIM115 - lives with the process
+        return subprocess.Popen(
+            [sys.executable, "-m", "pixcrawler_desktop", role, *args],
+            cwd=self.workdir, env=self.process_env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start_api(self) -> None:
+        port = free_port()
+        self.api = self._spawn("api", ["--port", str(port), "--log-level", "warning"], "api")
+        self.api_url = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            if self.api.poll() is not None:
+                raise AssertionError(f"API exited: {self.log('api')}")
+            try:
+                return httpx.get(f"{self.api_url}/openapi.json", timeout=1).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_for(up, 60, "the API to answer")
+
+    def start_worker(self, name: str | None = None, concurrency: int = 4) -> subprocess.Popen:
+        name = name or f"w{len(self.workers)}"
+        proc = self._spawn("worker", ["--concurrency", str(concurrency), "--pool", "threads",
+                                      "--hostname", f"{name}@%h", "--loglevel", "INFO"],
+                           f"worker-{name}")
+        self.workers.append(proc)
+        log_path = self.logs / f"worker-{name}.log"
+
+        def ready() -> bool:
+            if proc.poll() is not None:
+                raise AssertionError(f"worker exited: {log_path.read_text()[-3000:]}")
+            return log_path.exists() and " ready." in log_path.read_text(errors="replace")
+
+        wait_for(ready, 60, f"worker {name} to be ready", interval=0.1)
+        return proc
+
+    def ensure_worker(self) -> None:
+        if not any(p.poll() is None for p in self.workers):
+            self.start_worker()
+
+    def log(self, name: str) -> str:
+        path = self.logs / f"{name}.log"
+        return path.read_text(errors="replace")[-4000:] if path.exists() else ""
+
+    @staticmethod
+    def _stop(proc: subprocess.Popen) -> None:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+
+    def close(self) -> None:
+        for proc in self.workers:
+            self._stop(proc)
+        if self.api is not None:
+            self._stop(self.api)
+        if self.pg_db:
+            drop_pg_database(self.pg_db)
+        if self.redis_db is not None:
+            self._flush_redis()

@@ -1,0 +1,48 @@
+"""FastAPI app factory: routers under /api/v1, every error as the seed's {"detail": ...}."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from worker.api.ratelimit import RateLimiter
+from worker.api.routers import auth, images, jobs, system
+from worker.api.routers.system import CachedProbe, broker_check, worker_check
+from worker.celery_app import make_celery
+from worker.db.session import session_factory
+from worker.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    settings.prepare_dirs()
+    app = FastAPI(
+        title="PixCrawler API",
+        version="1.0.0",
+        description="Crawl jobs and image validation, processed by Celery workers.",
+        openapi_url="/openapi.json",
+    )
+    celery = make_celery(settings)
+    app.state.settings = settings
+    app.state.secret = settings.resolved_secret()
+    app.state.sessions = session_factory(settings)
+    app.state.celery = celery
+    app.state.limiter = RateLimiter(settings.ratelimit_storage_url)
+    app.state.broker_probe = CachedProbe(broker_check(celery))
+    app.state.worker_probe = CachedProbe(worker_check(celery))
+
+    for module in (auth, jobs, images, system):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Last resort: log it, answer in the seed's format, never leak a traceback.
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+    return app

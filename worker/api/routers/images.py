@@ -1,0 +1,28 @@
+"""Image files, served only to the owner of the image's job."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request, status
+from fastapi.responses import FileResponse
+
+from worker.api.deps import DB, UserId, owned_job
+from worker.db.models import Image
+
+router = APIRouter(prefix="/images", tags=["images"])
+
+MEDIA_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
+               "webp": "image/webp", "bmp": "image/bmp", "tiff": "image/tiff",
+               "avif": "image/avif", "heic": "image/heic"}
+
+
+@router.get("/{image_id}/file")
+def image_file(image_id: int, request: Request, user_id: UserId, db: DB) -> FileResponse:
+    image = db.get(Image, image_id)
+    if image is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Image not found")
+    owned_job(db, image.job_id, user_id)
+    root = request.app.state.settings.data_dir.resolve()
+    path = (root / image.file_path).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Image file not found on disk")
+    return FileResponse(path, media_type=MEDIA_TYPES.get(image.format, "application/octet-stream"))

@@ -1,0 +1,272 @@
+"""Crawl jobs: create, list, inspect, start, cancel, retry, follow progress, delete.
+
+Routers stay thin: they check input and ownership, write rows, and hand work to Celery.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+
+from worker.api.deps import DB, UserId, owned_job
+from worker.api.schemas import (
+    CancelOut,
+    ChunkOut,
+    ImageOut,
+    JobCreate,
+    JobOut,
+    Page,
+    ProgressOut,
+    StartOut,
+)
+from worker.db.models import FINISHED, Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
+from worker.lifecycle import (
+    OPEN,
+    build_chunks,
+    cancel_open_chunks,
+    counts_for,
+    queue_chunks,
+    send,
+)
+from worker.progress import ChunkCounts
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/jobs", tags=["jobs"])
+
+PageNo = Annotated[int, Query(ge=1)]
+PageSize = Annotated[int, Query(ge=1, le=500)]
+
+
+def job_out(job: Job, counts: ChunkCounts) -> JobOut:
+    return JobOut(
+        id=job.id, name=job.name, keywords=job.keywords, engines=job.engines,
+        max_images=job.max_images, respect_robots=job.options.get("respect_robots", True),
+        status=job.status, progress=counts.progress, total_chunks=counts.total,
+        active_chunks=counts.active, completed_chunks=counts.completed,
+        failed_chunks=counts.failed, cancelled_chunks=counts.cancelled,
+        downloaded_images=counts.downloaded, created_at=job.created_at,
+        started_at=job.started_at, finished_at=job.finished_at, updated_at=job.updated_at,
+    )
+
+
+def estimate(job: Job, counts: ChunkCounts) -> datetime | None:
+    """Linear projection from the progress so far; None until there is something to project."""
+    if job.status is not JobStatus.running or not job.started_at or not 0 < counts.progress < 100:
+        return None
+    elapsed = utcnow() - job.started_at
+    return job.started_at + elapsed * (100 / counts.progress)
+
+
+def progress_of(job: Job, counts: ChunkCounts, updated_at: datetime) -> ProgressOut:
+    return ProgressOut(
+        job_id=job.id, status=job.status, progress=counts.progress, total_chunks=counts.total,
+        active_chunks=counts.active, completed_chunks=counts.completed,
+        failed_chunks=counts.failed, downloaded_images=counts.downloaded,
+        estimated_completion=estimate(job, counts), started_at=job.started_at,
+        updated_at=updated_at,
+    )
+
+
+def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous: JobStatus):
+    """Send the tasks; if the broker is down, put the job back as it was and say so."""
+    try:
+        send(request.app.state.celery, dispatches)
+    except Exception as exc:
+        log.exception("could not send tasks for job %s", job.id)
+        ids = [d.chunk_id for d in dispatches]
+        for chunk in db.scalars(select(Chunk).where(Chunk.id.in_(ids))):
+            chunk.status = JobStatus.pending if previous is JobStatus.pending else chunk.status
+            chunk.task_id = None
+        job.status = previous
+        db.commit()
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            detail=f"Task broker unavailable: {exc}") from None
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut)
+def create_job(body: JobCreate, user_id: UserId, db: DB) -> JobOut:
+    job = Job(owner_id=user_id, name=body.name, keywords=body.keywords, engines=body.engines,
+              max_images=body.max_images, options={"respect_robots": body.respect_robots},
+              status=JobStatus.pending)
+    job.chunks = build_chunks(job)
+    db.add(job)
+    db.commit()
+    return job_out(job, counts_for(db, [job.id])[job.id])
+
+
+@router.get("", response_model=Page[JobOut])
+def list_jobs(user_id: UserId, db: DB, page: PageNo = 1, page_size: PageSize = 50,
+              status_filter: Annotated[JobStatus | None, Query(alias="status")] = None,
+              ) -> Page[JobOut]:
+    where = [Job.owner_id == user_id]
+    if status_filter is not None:
+        where.append(Job.status == status_filter)
+    total = db.scalar(select(func.count()).select_from(Job).where(*where)) or 0
+    jobs = list(db.scalars(select(Job).where(*where).order_by(Job.id.desc())
+                           .offset((page - 1) * page_size).limit(page_size)))
+    counts = counts_for(db, [j.id for j in jobs])
+    return Page(items=[job_out(j, counts[j.id]) for j in jobs], total=total, page=page,
+                page_size=page_size)
+
+
+@router.get("/{job_id}", response_model=JobOut)
+def get_job(job_id: int, user_id: UserId, db: DB) -> JobOut:
+    job = owned_job(db, job_id, user_id)
+    return job_out(job, counts_for(db, [job.id])[job.id])
+
+
+@router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Response:
+    job = owned_job(db, job_id, user_id, lock=True)
+    if job.status is JobStatus.running:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail="Cannot delete job with status 'running'. Cancel it first.")
+    db.delete(job)
+    db.commit()
+    shutil.rmtree(request.app.state.settings.data_dir / "jobs" / str(job_id), ignore_errors=True)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/{job_id}/start", response_model=StartOut)
+def start_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOut:
+    request.app.state.limiter.check(request.app.state.settings.start_rate_limit,
+                                    "start", str(user_id))
+    job = owned_job(db, job_id, user_id, lock=True)
+    if job.status is not JobStatus.pending:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            detail=f"Cannot start job with status '{job.status}'. "
+            "Only pending jobs can be started.",
+        )
+    dispatches = queue_chunks(job, job.chunks)
+    db.commit()
+    _dispatch_or_revert(request, db, job, dispatches, JobStatus.pending)
+    n = len(dispatches)
+    return StartOut(job_id=job.id, status=JobStatus.running,
+                    task_ids=[d.task_id for d in dispatches], total_chunks=n,
+                    message=f"Job started with {n} tasks")
+
+
+@router.post("/{job_id}/cancel", response_model=CancelOut)
+def cancel_job(job_id: int, request: Request, user_id: UserId, db: DB) -> CancelOut:
+    job = owned_job(db, job_id, user_id, lock=True)
+    if job.status not in OPEN:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail=f"Cannot cancel job with status: {job.status}")
+    task_ids = cancel_open_chunks(db, job)
+    db.commit()
+    if task_ids:
+        # Running tasks stop on their own within a second (they poll the chunk's status);
+        # revoking keeps queued ones from ever starting. Not terminate: a killed process could
+        # leave a half-recorded image, and the cooperative stop is already that fast.
+        try:
+            request.app.state.celery.control.revoke(task_ids)
+        except Exception:
+            log.warning("revoke failed for job %s; tasks will stop on their own", job.id,
+                        exc_info=True)
+    n = len(task_ids)
+    return CancelOut(job_id=job.id, status=JobStatus.cancelled, revoked_tasks=n,
+                     message=f"Job cancelled successfully. {n} task(s) revoked.")
+
+
+@router.post("/{job_id}/retry", response_model=StartOut)
+def retry_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOut:
+    request.app.state.limiter.check(request.app.state.settings.start_rate_limit,
+                                    "retry", str(user_id))
+    job = owned_job(db, job_id, user_id, lock=True)
+    if job.status not in FINISHED:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            detail=f"Cannot retry job with status '{job.status}'. "
+            "Only finished jobs can be retried.",
+        )
+    redo = [c for c in job.chunks if c.status in (JobStatus.failed, JobStatus.cancelled)]
+    if not redo:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail="Job has no failed or cancelled chunks to retry")
+    previous = job.status
+    dispatches = queue_chunks(job, redo)
+    db.commit()
+    _dispatch_or_revert(request, db, job, dispatches, previous)
+    n = len(dispatches)
+    return StartOut(job_id=job.id, status=JobStatus.running,
+                    task_ids=[d.task_id for d in dispatches], total_chunks=len(job.chunks),
+                    message=f"Job retried with {n} tasks")
+
+
+def load_progress(sessions, job_id: int, user_id: int) -> ProgressOut:
+    with sessions() as db:
+        job = owned_job(db, job_id, user_id)
+        last_chunk = db.scalar(select(func.max(Chunk.updated_at)).where(Chunk.job_id == job_id))
+        updated = max(job.updated_at, last_chunk) if last_chunk else job.updated_at
+        return progress_of(job, counts_for(db, [job_id])[job_id], updated)
+
+
+@router.get("/{job_id}/progress", response_model=ProgressOut)
+def job_progress(job_id: int, request: Request, user_id: UserId) -> ProgressOut:
+    return load_progress(request.app.state.sessions, job_id, user_id)
+
+
+@router.get("/{job_id}/events")
+async def job_events(job_id: int, request: Request, user_id: UserId) -> StreamingResponse:
+    """Server-sent events: the progress object each time it changes; ends when the job does."""
+    sessions = request.app.state.sessions
+    interval = request.app.state.settings.events_interval
+    first = await run_in_threadpool(load_progress, sessions, job_id, user_id)  # 403/404 as JSON
+
+    async def stream():
+        current, last_sent, quiet = first, None, 0.0
+        while True:
+            payload = current.model_dump_json()
+            if payload != last_sent:
+                yield f"event: progress\ndata: {payload}\n\n"
+                last_sent, quiet = payload, 0.0
+            elif quiet >= 15:
+                yield ": keep-alive\n\n"
+                quiet = 0.0
+            if current.status in FINISHED or await request.is_disconnected():
+                return
+            await asyncio.sleep(interval)
+            quiet += interval
+            try:
+                current = await run_in_threadpool(load_progress, sessions, job_id, user_id)
+            except HTTPException:  # the job was deleted while being watched
+                return
+
+    return StreamingResponse(stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+@router.get("/{job_id}/chunks", response_model=list[ChunkOut])
+def job_chunks(job_id: int, user_id: UserId, db: DB) -> list[Chunk]:
+    owned_job(db, job_id, user_id)
+    return list(db.scalars(select(Chunk).where(Chunk.job_id == job_id).order_by(Chunk.id)))
+
+
+@router.get("/{job_id}/images", response_model=Page[ImageOut])
+def job_images(
+    job_id: int, user_id: UserId, db: DB, page: PageNo = 1, page_size: PageSize = 100,
+    keyword: str | None = None, engine: str | None = None,
+    validation: ValidationStatus | None = None,
+) -> Page[ImageOut]:
+    owned_job(db, job_id, user_id)
+    where = [Image.job_id == job_id]
+    if keyword is not None:
+        where.append(Image.keyword == keyword)
+    if engine is not None:
+        where.append(Image.engine == engine)
+    if validation is not None:
+        where.append(Image.validation_status == validation)
+    total = db.scalar(select(func.count()).select_from(Image).where(*where)) or 0
+    rows = db.scalars(select(Image).where(*where).order_by(Image.id)
+                      .offset((page - 1) * page_size).limit(page_size))
+    return Page(items=[ImageOut.model_validate(r) for r in rows], total=total, page=page,
+                page_size=page_size)

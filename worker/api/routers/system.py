@@ -1,0 +1,84 @@
+"""Server facts for clients: which engines exist; whether database, broker and workers are up."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from celery import Celery
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from worker.api.schemas import EngineOut
+from worker.crawl.engines import ENGINES
+
+router = APIRouter(tags=["system"])
+
+
+@router.get("/engines", response_model=list[EngineOut])
+def engines() -> list[EngineOut]:
+    return [EngineOut(name=name, available=True, filters=list(getattr(cls, "filters", ())))
+            for name, cls in ENGINES.items()]
+
+
+class CachedProbe:
+    """Runs a slow check at most every `ttl` seconds, one caller at a time, so /health stays
+    cheap enough to poll while the broker and worker checks can take up to a second."""
+
+    def __init__(self, check: Callable[[], dict], ttl: float = 5.0) -> None:
+        self._check = check
+        self._ttl = ttl
+        self._lock = threading.Lock()
+        self._at = float("-inf")
+        self._value: dict = {"ok": False}
+
+    def status(self) -> dict:
+        if time.monotonic() - self._at < self._ttl or not self._lock.acquire(blocking=False):
+            return self._value
+        try:
+            self._value = self._check()
+        except Exception as exc:
+            self._value = {"ok": False, "error": _first_line(exc)}
+        finally:
+            self._at = time.monotonic()
+            self._lock.release()
+        return self._value
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def broker_check(celery: Celery) -> Callable[[], dict]:
+    def check() -> dict:
+        with celery.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return {"ok": True}
+    return check
+
+
+def worker_check(celery: Celery) -> Callable[[], dict]:
+    def check() -> dict:
+        replies = celery.control.ping(timeout=1.0) or []
+        names = sorted(name for reply in replies for name in reply)
+        return {"ok": bool(names), "count": len(names), "names": names}
+    return check
+
+
+@router.get("/health")
+def health(request: Request) -> JSONResponse:
+    state = request.app.state
+    try:
+        with state.sessions() as db:
+            db.execute(text("SELECT 1"))
+        database = {"ok": True}
+    except Exception as exc:
+        database = {"ok": False, "error": _first_line(exc)}
+    broker = state.broker_probe.status()
+    workers = state.worker_probe.status()
+    ok = database["ok"] and broker["ok"]
+    body = {"status": ("ok" if workers["ok"] else "degraded") if ok else "unavailable",
+            "database": database, "broker": broker, "workers": workers}
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,181 @@
+"""Request and response bodies; field names follow the seed contract exactly."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from worker.crawl.engines import ENGINES
+from worker.db.models import JobStatus
+
+T = TypeVar("T")
+
+Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Credentials(BaseModel):
+    email: EmailStr
+    password: str = Field(min_length=8, max_length=256)
+
+
+class LoginBody(BaseModel):
+    email: EmailStr
+    password: str = Field(max_length=256)
+
+
+class RefreshBody(BaseModel):
+    refresh_token: str
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    email: str
+    created_at: datetime
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str
+
+
+class JobCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    keywords: list[Keyword] = Field(min_length=1, max_length=100)
+    engines: list[str] = Field(min_length=1)
+    max_images: int = Field(ge=1, le=10000, description="Images wanted per keyword")
+    respect_robots: bool = True
+
+    @field_validator("keywords")
+    @classmethod
+    def _unique_keywords(cls, value: list[str]) -> list[str]:
+        """Drop repeats (case-insensitive), keeping the first spelling and the order."""
+        seen: set[str] = set()
+        out = []
+        for kw in value:
+            if kw.casefold() not in seen:
+                seen.add(kw.casefold())
+                out.append(kw)
+        return out
+
+    @field_validator("engines")
+    @classmethod
+    def _known_engines(cls, value: list[str]) -> list[str]:
+        names = [e.strip().lower() for e in value]
+        unknown = [e for e in names if e not in ENGINES]
+        if unknown:
+            permitted = ", ".join(f"'{n}'" for n in ENGINES)
+            raise ValueError(f"unknown engine {unknown[0]!r}; permitted: {permitted}")
+        return list(dict.fromkeys(names))
+
+
+class JobOut(BaseModel):
+    id: int
+    name: str
+    keywords: list[str]
+    engines: list[str]
+    max_images: int
+    respect_robots: bool
+    status: JobStatus
+    progress: int
+    total_chunks: int
+    active_chunks: int
+    completed_chunks: int
+    failed_chunks: int
+    cancelled_chunks: int
+    downloaded_images: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class StartOut(BaseModel):
+    job_id: int
+    status: JobStatus
+    task_ids: list[str]
+    total_chunks: int
+    message: str
+
+
+class CancelOut(BaseModel):
+    job_id: int
+    status: JobStatus
+    revoked_tasks: int
+    message: str
+
+
+class ProgressOut(BaseModel):
+    job_id: int
+    status: JobStatus
+    progress: int
+    total_chunks: int
+    active_chunks: int
+    completed_chunks: int
+    failed_chunks: int
+    downloaded_images: int
+    estimated_completion: datetime | None
+    started_at: datetime | None
+    updated_at: datetime
+
+
+class ChunkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    keyword: str
+    engine: str
+    status: JobStatus
+    target: int
+    downloaded: int
+    duplicates_skipped: int
+    failed_downloads: int
+    last_error: str | None
+    task_id: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    updated_at: datetime
+
+
+class ImageOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    job_id: int
+    chunk_id: int
+    keyword: str
+    engine: str
+    rank: int
+    source_url: str
+    page_url: str | None
+    title: str | None
+    file_path: str
+    sha256: str
+    bytes: int
+    width: int | None
+    height: int | None
+    format: str
+    downloaded_at: datetime
+    validation_status: str
+    validation_level: str | None
+    validation_issues: list[str]
+    validation_metrics: dict
+
+
+class EngineOut(BaseModel):
+    name: str
+    available: bool
+    reason: str | None = None
+    filters: list[str] = []

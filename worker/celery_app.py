@@ -1,0 +1,59 @@
+"""The Celery app: one broker per mode, two queues, and the crash-safety defaults every task shares.
+
+`celery -A worker.celery_app inspect active` and Flower work against it in server mode.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from kombu import Queue
+
+from worker.settings import Settings, get_settings
+
+CRAWL_QUEUE = "crawl"
+VALIDATION_QUEUE = "validation"
+DOWNLOAD_TASK = "worker.tasks.crawl.download_images_task"
+
+
+def make_celery(settings: Settings) -> Celery:
+    app = Celery("pixcrawler", broker=settings.broker_url,
+                 include=["worker.tasks.crawl", "worker.tasks.recovery"])
+    transport_options: dict = {}
+    if settings.uses_filesystem_broker:
+        settings.prepare_dirs()
+        inbox = str(settings.broker_dir / "in")
+        transport_options = {
+            "data_folder_in": inbox,
+            "data_folder_out": inbox,
+            "control_folder": str(settings.broker_dir / "control"),
+            "processed_folder": str(settings.broker_dir / "processed"),
+            "store_processed": False,
+        }
+    elif settings.broker_url.startswith(("redis://", "rediss://")):
+        # Longer than any chunk runs; a killed worker's chunks are recovered sooner by the
+        # heartbeat sweep in worker.tasks.recovery, so this is only the broker's backstop.
+        transport_options = {"visibility_timeout": 6 * 3600}
+    app.conf.update(
+        broker_transport_options=transport_options,
+        broker_connection_retry_on_startup=True,
+        task_queues=[Queue(CRAWL_QUEUE), Queue(VALIDATION_QUEUE)],
+        task_default_queue=CRAWL_QUEUE,
+        task_routes={"worker.tasks.crawl.*": {"queue": CRAWL_QUEUE},
+                     "worker.tasks.validation.*": {"queue": VALIDATION_QUEUE}},
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_send_task_events=True,
+        task_send_sent_event=True,
+        task_ignore_result=True,
+        task_store_errors_even_if_ignored=False,
+        result_backend=None,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        enable_utc=True,
+    )
+    app.conf.pixcrawler_settings = settings
+    return app
+
+
+app = make_celery(get_settings())

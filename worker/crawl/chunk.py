@@ -1,0 +1,284 @@
+"""Run one chunk (one keyword on one engine): page through results, download, store, record.
+
+Downloads run concurrently but only as many as the target still needs (plus a small margin for
+failures), so a chunk never fetches far more than it keeps. Cancellation is polled from the sink
+in the background; once seen, nothing more is placed and in-flight downloads are cancelled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from worker.crawl.downloader import Downloader
+from worker.crawl.search_limit import SearchLimiter
+from worker.crawl.storage import JobStorage
+from worker.crawl.types import (
+    Candidate,
+    ChunkOutcome,
+    ChunkSink,
+    DownloadError,
+    EngineError,
+    Fetched,
+    ResultPage,
+    StoredImage,
+)
+
+if TYPE_CHECKING:
+    from worker.crawl.engines.base import Engine
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 200  # an engine that keeps returning cursors must not page forever
+MAX_EMPTY_PAGES = 3  # consecutive empty pages (after the first) that end the result list
+MAX_LISTED_ERRORS = 20  # failure messages kept in ChunkOutcome.errors
+
+
+async def run_chunk(
+    *,
+    engine: Engine,
+    keyword: str,
+    target: int,
+    downloader: Downloader,
+    storage: JobStorage,
+    sink: ChunkSink,
+    limiter: SearchLimiter | None,
+    cancel_poll: float = 0.25,
+) -> ChunkOutcome:
+    """Store up to ``target`` new images for ``keyword`` from ``engine``; counts are this run's.
+
+    Ranks are the engine's global result index (0-based); ranks the sink already recorded count
+    towards the target and are not fetched again.
+    """
+    run = _ChunkRun(engine, keyword, target, downloader, storage, sink, limiter, cancel_poll)
+    return await run.run()
+
+
+class _ChunkRun:
+    def __init__(
+        self,
+        engine: Engine,
+        keyword: str,
+        target: int,
+        downloader: Downloader,
+        storage: JobStorage,
+        sink: ChunkSink,
+        limiter: SearchLimiter | None,
+        cancel_poll: float,
+    ) -> None:
+        self.engine = engine
+        self.keyword = keyword
+        self.target = target
+        self.downloader = downloader
+        self.storage = storage
+        self.sink = sink
+        self.limiter = limiter
+        self.cancel_poll = cancel_poll
+        self.outcome = ChunkOutcome()
+        # Set from the polling thread; read before every placement, so a file is never placed
+        # once the runner has seen the cancellation.
+        self.cancelled = False
+        self.recorded: dict[int, str] = {}
+        self.stored = 0  # images of this chunk on disk, including ones recorded by earlier runs
+        self.queue: deque[tuple[int, Candidate]] = deque()
+        self.seen_urls: set[str] = set()
+        self.downloads: dict[asyncio.Task[Fetched], tuple[int, Candidate]] = {}
+        self.search_task: asyncio.Task[ResultPage] | None = None
+        self.cursor: Any = None
+        self.pages = 0
+        self.empty_pages = 0
+        self.next_rank = 0
+        self.exhausted = False
+        self.search_error: str | None = None
+        self.last_failure: str | None = None
+
+    # -- main loop ---------------------------------------------------------------------------
+
+    async def run(self) -> ChunkOutcome:
+        if self.target <= 0:
+            return self.outcome
+        self.recorded = await asyncio.to_thread(self.sink.already_recorded)
+        self.stored = len(self.recorded)
+        self.seen_urls = set(self.recorded.values())
+        if self.stored >= self.target:
+            return self.outcome
+        watcher = asyncio.create_task(self._watch_cancel())
+        try:
+            await self._loop(watcher)
+        finally:
+            await self._stop(watcher)
+        return self._finish()
+
+    async def _loop(self, watcher: asyncio.Task[None]) -> None:
+        while not self.cancelled and self.stored < self.target:
+            self._fill()
+            if self.search_task is None and self._want_more_results():
+                self.search_task = asyncio.create_task(self._search(self.cursor))
+            busy: set[asyncio.Future[Any]] = set(self.downloads)
+            if self.search_task is not None:
+                busy.add(self.search_task)
+            if not busy:
+                return  # nothing in flight and nothing left to ask for
+            done, _ = await asyncio.wait(busy | {watcher}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if task is self.search_task:
+                    self.search_task = None
+                    self._on_page(task)
+                elif task is not watcher:
+                    self._on_download(task)
+
+    def _window(self) -> int:
+        need = self.target - self.stored
+        return need + max(2, need // 5)
+
+    def _fill(self) -> None:
+        limit = self._window()
+        while self.queue and len(self.downloads) < limit:
+            rank, candidate = self.queue.popleft()
+            task = asyncio.create_task(
+                self.downloader.fetch(candidate.url, self.storage.temp_dir),
+                name=f"download {self.engine.name} #{rank}",
+            )
+            self.downloads[task] = (rank, candidate)
+
+    def _want_more_results(self) -> bool:
+        if self.exhausted or self.search_error is not None:
+            return False
+        return len(self.queue) + len(self.downloads) < self._window()
+
+    # -- search ------------------------------------------------------------------------------
+
+    async def _search(self, cursor: Any) -> ResultPage:
+        if self.limiter is not None:
+            await self.limiter.acquire(self.engine.name)
+        return await self.engine.search(self.downloader.session, self.keyword, cursor)
+
+    def _on_page(self, task: asyncio.Task[ResultPage]) -> None:
+        name = self.engine.name
+        try:
+            page = task.result()
+        except EngineError as exc:
+            self._search_failed(str(exc))
+            return
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            self._search_failed(f"{name}: search failed ({type(exc).__name__}: {exc})")
+            return
+        first = self.pages == 0
+        self.pages += 1
+        if first and not page.candidates:
+            self._search_failed(f"{name}: no results for {self.keyword!r}")
+            return
+        for candidate in page.candidates:
+            rank = self.next_rank
+            self.next_rank += 1
+            if rank in self.recorded or candidate.url in self.seen_urls:
+                continue
+            self.seen_urls.add(candidate.url)
+            self.queue.append((rank, candidate))
+        self.empty_pages = 0 if page.candidates else self.empty_pages + 1
+        self.cursor = page.next_cursor
+        if self.cursor is None or self.empty_pages >= MAX_EMPTY_PAGES or self.pages >= MAX_PAGES:
+            self.exhausted = True
+
+    def _search_failed(self, message: str) -> None:
+        self.search_error = message
+        self.exhausted = True
+        self.outcome.errors.append(message)
+
+    # -- downloads ---------------------------------------------------------------------------
+
+    def _on_download(self, task: asyncio.Task[Fetched]) -> None:
+        rank, candidate = self.downloads.pop(task)
+        if task.cancelled():
+            return
+        try:
+            fetched = task.result()
+        except DownloadError as exc:
+            self._failed(candidate.url, str(exc))
+            return
+        if self.cancelled or self.stored >= self.target:
+            fetched.temp_path.unlink(missing_ok=True)
+            return
+        self._keep(rank, candidate, fetched)
+
+    def _keep(self, rank: int, candidate: Candidate, fetched: Fetched) -> None:
+        rel_path = self.storage.relative_path(
+            self.keyword, self.engine.name, rank, fetched.sha256, fetched.extension
+        )
+        try:
+            self.storage.place(fetched, rel_path)
+        except BaseException:
+            fetched.temp_path.unlink(missing_ok=True)
+            raise
+        image = StoredImage(self.keyword, self.engine.name, rank, candidate, fetched, rel_path)
+        try:
+            existing = self.sink.record(image)
+        except BaseException:
+            self.storage.remove(rel_path)
+            raise
+        if existing is None:
+            self.outcome.downloaded += 1
+            self.stored += 1
+        elif existing != rel_path:
+            self.storage.remove(rel_path)  # the job already has these bytes elsewhere
+            self.outcome.duplicates += 1
+        else:
+            self.stored += 1  # an earlier run recorded this very file; nothing new
+
+    def _failed(self, url: str, reason: str) -> None:
+        self.sink.failed(url, reason)
+        self.outcome.failed += 1
+        self.last_failure = reason
+        if len(self.outcome.errors) < MAX_LISTED_ERRORS:
+            self.outcome.errors.append(f"{url}: {reason}")
+
+    # -- cancellation and shutdown -----------------------------------------------------------
+
+    def _poll_cancelled(self) -> bool:
+        if self.sink.is_cancelled():
+            self.cancelled = True
+        return self.cancelled
+
+    async def _watch_cancel(self) -> None:
+        while True:
+            try:
+                if await asyncio.to_thread(self._poll_cancelled):
+                    return
+            except Exception:  # a flaky DB read must not kill the chunk; try again next tick
+                log.warning(
+                    "cancel check failed for %s/%r", self.engine.name, self.keyword, exc_info=True
+                )
+            await asyncio.sleep(self.cancel_poll)
+
+    async def _stop(self, watcher: asyncio.Task[None]) -> None:
+        """Cancel everything still running and delete temp files nobody will place."""
+        tasks: list[asyncio.Task[Any]] = [watcher, *self.downloads]
+        if self.search_task is not None:
+            tasks.append(self.search_task)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for task in self.downloads:
+            if not task.cancelled() and task.exception() is None:
+                task.result().temp_path.unlink(missing_ok=True)
+        self.downloads.clear()
+        self.search_task = None
+
+    def _finish(self) -> ChunkOutcome:
+        outcome = self.outcome
+        if self.cancelled:
+            outcome.cancelled = True
+            return outcome
+        if self.stored >= self.target:
+            return outcome  # a late search error does not matter once the target is met
+        problems = []
+        if self.search_error is not None:
+            problems.append(self.search_error)
+        if outcome.failed and not outcome.downloaded and not outcome.duplicates:
+            problems.append(f"all {outcome.failed} downloads failed; last: {self.last_failure}")
+        outcome.error = "; ".join(problems) or None
+        return outcome

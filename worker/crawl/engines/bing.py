@@ -1,0 +1,120 @@
+"""Bing image search, scraped the way its own result grid loads.
+
+First page: ``/images/search?q=..&first=1&count=35&form=HDRSC2`` (full HTML page). Further pages:
+``/images/async?q=..&first=N&count=35&mmasync=1`` (HTML fragment of the grid). Each result is an
+``a.iusc`` anchor whose ``m`` attribute is JSON (image ``murl``, page ``purl``, title ``t``,
+thumbnail ``turl``); the image size is only in the anchor's ``href`` (``expw``/``exph``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+
+from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
+from worker.crawl.types import Candidate, EngineError, ResultPage
+
+PAGE_SIZE = 35  # what Bing's own grid asks for per request
+_HIGHLIGHT = re.compile("[\ue000\ue001]")  # Bing wraps matched words in these in "desc"
+_CAPTCHA = re.compile(r"captcha", re.IGNORECASE)
+
+
+class _GridScanner(HTMLParser):
+    """Collects result anchors and the markers that tell an empty grid from an unknown page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[str, str]] = []  # (m, href), attribute-unescaped
+        self.has_grid = False
+        self.says_no_results = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {k: v or "" for k, v in attrs}
+        classes = attributes.get("class", "").split()
+        element_id = attributes.get("id", "")
+        if tag == "a" and "iusc" in classes:
+            self.anchors.append((attributes.get("m", ""), attributes.get("href", "")))
+        if "dgControl_list" in classes or element_id.startswith("mmComponent_images"):
+            self.has_grid = True
+        if element_id == "b_no" or "dg_nores" in classes:
+            self.says_no_results = True
+
+
+def _title(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return _HIGHLIGHT.sub("", value).strip() or None
+
+
+def _candidate(m: str, href: str, base_url: str | None) -> Candidate | None:
+    try:
+        meta = json.loads(m)
+    except ValueError:
+        return None
+    if not isinstance(meta, dict):
+        return None
+    url = absolute_http_url(meta.get("murl"), base_url)
+    if url is None:
+        return None
+    query = parse_qs(urlsplit(href).query)
+    return Candidate(
+        url=url,
+        page_url=absolute_http_url(meta.get("purl"), base_url),
+        title=_title(meta.get("t") or meta.get("desc")),
+        width=positive_int(query.get("expw", [None])[0]),
+        height=positive_int(query.get("exph", [None])[0]),
+        thumbnail_url=absolute_http_url(meta.get("turl"), base_url),
+    )
+
+
+def parse_results_page(html: str, base_url: str | None = None) -> list[Candidate]:
+    """Candidates from a Bing search page or async grid fragment, in result order.
+
+    An empty grid or Bing's "no results" page gives ``[]``; a captcha page or markup this parser
+    does not know raises ``EngineError`` (so a layout change is reported, never a silent 0).
+    """
+    scanner = _GridScanner()
+    scanner.feed(html)
+    scanner.close()
+    if not scanner.anchors:
+        if _CAPTCHA.search(html):
+            raise EngineError("bing: blocked by a captcha page")
+        if scanner.has_grid or scanner.says_no_results:
+            return []
+        raise EngineError("bing: result page format not recognised")
+    found = [_candidate(m, href, base_url) for m, href in scanner.anchors]
+    candidates = [c for c in found if c is not None]
+    if not candidates:
+        raise EngineError("bing: result page format not recognised")
+    return candidates
+
+
+class BingEngine(Engine):
+    name = "bing"
+    default_url = "https://www.bing.com"
+
+    async def search(
+        self, session: aiohttp.ClientSession, keyword: str, cursor: Any = None
+    ) -> ResultPage:
+        """``cursor`` is Bing's 1-based ``first`` offset of the next page."""
+        first = int(cursor) if cursor else 1
+        if first <= 1:
+            path = "/images/search"
+            params = {"q": keyword, "first": "1", "count": str(PAGE_SIZE), "form": "HDRSC2"}
+        else:
+            path = "/images/async"
+            params = {"q": keyword, "first": str(first), "count": str(PAGE_SIZE), "mmasync": "1"}
+        final_url, html = await self.fetch_text(
+            session, self.base_url + path, params=params, headers={"Referer": self.base_url + "/"}
+        )
+        if _CAPTCHA.search(final_url.path):
+            raise self.error("blocked by a captcha page")
+        candidates = parse_results_page(html, self.base_url)
+        # Bing signals the end with an empty grid; stop there rather than loop.
+        next_first = first + len(candidates) if candidates else None
+        return ResultPage(candidates=candidates, next_cursor=next_first)

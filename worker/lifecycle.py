@@ -1,0 +1,125 @@
+"""Job lifecycle steps shared by the API (start, cancel, retry) and the tasks (finish a job).
+
+Database rows are always written before tasks are sent or revoked, so a worker never sees a task
+whose chunk is not yet recorded, and a cancelled chunk is known as cancelled before its revoke.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from celery import Celery
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK
+from worker.db.models import FINISHED, Chunk, Job, JobStatus, utcnow
+from worker.progress import ChunkCounts, final_status, summarize
+
+OPEN = (JobStatus.pending, JobStatus.running)
+
+
+def chunk_targets(max_images: int, engines: int) -> list[int]:
+    """Split one keyword's images across its engines as evenly as possible."""
+    base, extra = divmod(max_images, engines)
+    return [base + (1 if i < extra else 0) for i in range(engines)]
+
+
+def build_chunks(job: Job) -> list[Chunk]:
+    targets = chunk_targets(job.max_images, len(job.engines))
+    return [
+        Chunk(keyword=kw, engine=engine, target=target, status=JobStatus.pending)
+        for kw in job.keywords
+        for engine, target in zip(job.engines, targets, strict=True)
+    ]
+
+
+def counts_for(session: Session, job_ids: Sequence[int]) -> dict[int, ChunkCounts]:
+    """Chunk counts and progress for several jobs in one query."""
+    rows: dict[int, list[tuple]] = {job_id: [] for job_id in job_ids}
+    if job_ids:
+        query = select(Chunk.job_id, Chunk.status, Chunk.target, Chunk.downloaded).where(
+            Chunk.job_id.in_(job_ids)
+        )
+        for job_id, *row in session.execute(query):
+            rows[job_id].append(tuple(row))
+    return {job_id: summarize(r) for job_id, r in rows.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Dispatch:
+    task_id: str
+    chunk_id: int
+    job_id: int
+    keyword: str
+    engine: str
+    target: int
+
+
+def queue_chunks(job: Job, chunks: Iterable[Chunk]) -> list[Dispatch]:
+    """Give each chunk a fresh task id and mark it pending; the caller commits, then sends."""
+    out = []
+    for chunk in chunks:
+        chunk.task_id = str(uuid.uuid4())
+        chunk.status = JobStatus.pending
+        chunk.last_error = None
+        chunk.failed_downloads = 0
+        chunk.started_at = chunk.finished_at = None
+        out.append(Dispatch(chunk.task_id, chunk.id, job.id, chunk.keyword, chunk.engine,
+                            chunk.target))
+    job.status = JobStatus.running
+    job.started_at = job.started_at or utcnow()
+    job.finished_at = None
+    return out
+
+
+def send(celery: Celery, dispatches: Sequence[Dispatch]) -> None:
+    """Send every chunk's task over one broker connection."""
+    with celery.producer_or_acquire() as producer:
+        for d in dispatches:
+            celery.send_task(
+                DOWNLOAD_TASK,
+                kwargs={"keyword": d.keyword, "engine": d.engine, "max_images": d.target,
+                        "job_id": d.job_id, "chunk_id": d.chunk_id},
+                task_id=d.task_id,
+                queue=CRAWL_QUEUE,
+                producer=producer,
+            )
+
+
+def cancel_open_chunks(session: Session, job: Job) -> list[str]:
+    """Mark the job and its open chunks cancelled; return the task ids to revoke."""
+    now = utcnow()
+    task_ids = list(session.scalars(
+        select(Chunk.task_id).where(Chunk.job_id == job.id, Chunk.status.in_(OPEN),
+                                    Chunk.task_id.is_not(None))
+    ))
+    session.execute(
+        update(Chunk).where(Chunk.job_id == job.id, Chunk.status.in_(OPEN))
+        .values(status=JobStatus.cancelled, finished_at=now, updated_at=now)
+    )
+    job.status = JobStatus.cancelled
+    job.finished_at = now
+    return task_ids
+
+
+def finish_job_if_done(session: Session, job_id: int) -> JobStatus | None:
+    """End a running job once none of its chunks is open; returns the new status if it ended.
+
+    The job row is locked first (PostgreSQL), so two chunks finishing together cannot both miss
+    the other's update; on SQLite the write lock serialises the same way.
+    """
+    job = session.execute(select(Job).where(Job.id == job_id).with_for_update()).scalar_one()
+    if job.status is not JobStatus.running:
+        return None
+    status = final_status(counts_for(session, [job_id])[job_id])
+    if status is not None:
+        job.status = status
+        job.finished_at = utcnow()
+    return status
+
+
+def is_finished(status: JobStatus) -> bool:
+    return status in FINISHED

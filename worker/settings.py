@@ -1,0 +1,152 @@
+"""One Settings object for the API and the worker, read from PIXCRAWLER_* variables and `.env`.
+
+Embedded mode (the laptop default) works with no configuration at all: SQLite and a filesystem
+broker under the user data dir, and a secret generated once. Server mode must be told its secret.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import platformdirs
+from limits import parse as parse_rate
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "PIXCRAWLER_"
+
+
+class SettingsError(Exception):
+    """A missing or wrong setting; the message is one line and names the variable."""
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("PixCrawler", appauthor=False))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", case_sensitive=False
+    )
+
+    mode: Literal["embedded", "server"] = "embedded"
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    broker_url: str = ""
+    secret_key: str = ""
+    access_token_minutes: int = Field(60, ge=1)
+    refresh_token_days: int = Field(30, ge=1)
+
+    # Rate limits ("N/second|minute|hour"), with the seed's values as defaults.
+    start_rate_limit: str = "10/minute"
+    login_rate_limit: str = "10/minute"
+    search_rate_limit: str = "10/minute"
+    ratelimit_storage_url: str = ""  # "" → memory in embedded mode, the Redis broker in server mode
+
+    # How often the events stream looks for progress changes, and when a silent chunk is
+    # presumed lost with its worker and sent again (see worker.tasks.recovery).
+    events_interval: float = Field(0.5, gt=0)
+    chunk_heartbeat: float = Field(5.0, gt=0)
+    chunk_stale_after: float = Field(60.0, gt=0)
+    recovery_interval: float = Field(15.0, gt=0)
+
+    # Crawling politeness and safety.
+    allow_private_addresses: bool | None = None  # None → allowed in embedded mode only
+    respect_robots: bool = True
+    download_concurrency: int = Field(64, ge=1, le=1024)
+    download_per_host: int = Field(8, ge=1, le=256)
+    download_host_interval: float = Field(0.0, ge=0)
+    download_timeout: float = Field(30.0, gt=0)
+    download_max_bytes: int = Field(25 * 1024 * 1024, ge=1024)
+    download_retries: int = Field(3, ge=0, le=10)
+    user_agent: str = "PixCrawler/0.1 (+https://github.com/alaamer12/pixcrawler)"
+
+    @field_validator("start_rate_limit", "login_rate_limit", "search_rate_limit")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        try:
+            parse_rate(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate like '10/minute': {value!r}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _defaults_per_mode(self) -> Settings:
+        self.data_dir = self.data_dir.expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'pixcrawler.db'}"
+        if not self.broker_url:
+            self.broker_url = "filesystem://"
+        if not self.ratelimit_storage_url:
+            redis = self.broker_url.startswith(("redis://", "rediss://"))
+            self.ratelimit_storage_url = self.broker_url if redis else "memory://"
+        if self.allow_private_addresses is None:
+            self.allow_private_addresses = self.mode == "embedded"
+        if self.mode == "server" and not self.secret_key:
+            raise ValueError("PIXCRAWLER_SECRET_KEY must be set in server mode")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def uses_filesystem_broker(self) -> bool:
+        return self.broker_url.startswith("filesystem")
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    def engine_url(self, name: str) -> str | None:
+        """Base URL override for an engine, from PIXCRAWLER_ENGINE_<NAME>_URL."""
+        return os.environ.get(f"{ENV_PREFIX}ENGINE_{name.upper()}_URL") or None
+
+    def resolved_secret(self) -> str:
+        """The signing secret: configured, or (embedded only) generated once and kept 0600."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key)
+        return key
+
+    def prepare_dirs(self) -> None:
+        """Create the data folders (and the filesystem broker's) before anything uses them."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / "jobs").mkdir(exist_ok=True)
+        if self.uses_filesystem_broker:
+            for sub in ("in", "processed", "control"):
+                (self.broker_dir / sub).mkdir(parents=True, exist_ok=True)
+
+
+def _one_line(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    loc = err.get("loc") or ()
+    name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else "settings"
+    msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+    if msg.startswith(ENV_PREFIX):
+        return f"invalid setting: {msg}"
+    return f"invalid setting {name}: {msg}"
+
+
+def load_settings() -> Settings:
+    """Read settings, turning any problem into a one-line SettingsError."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

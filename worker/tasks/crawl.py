@@ -1,0 +1,183 @@
+"""`download_images_task`: one chunk (keyword × engine) of a job, as one Celery task.
+
+The task is thin glue: it claims the chunk, runs worker.crawl.chunk.run_chunk with a sink that
+records into the database, and ends the chunk (and the job, when it was the last one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from worker.celery_app import DOWNLOAD_TASK, app
+from worker.crawl.chunk import run_chunk
+from worker.crawl.downloader import Downloader, DownloadOptions
+from worker.crawl.engines import make_engine
+from worker.crawl.search_limit import make_search_limiter
+from worker.crawl.storage import JobStorage
+from worker.crawl.types import ChunkOutcome, StoredImage
+from worker.db.models import Chunk, Image, Job, JobStatus, utcnow
+from worker.db.session import session_factory
+from worker.lifecycle import OPEN, finish_job_if_done
+from worker.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class DbChunkSink:
+    """Records a chunk's images and counters as they arrive, and tells the runner to stop when
+    the chunk is cancelled or taken over by a newer task (after a worker was presumed lost)."""
+
+    def __init__(self, sessions: sessionmaker[Session], chunk_id: int, job_id: int,
+                 task_id: str, heartbeat: float) -> None:
+        self._sessions = sessions
+        self._chunk_id = chunk_id
+        self._job_id = job_id
+        self._task_id = task_id
+        self._heartbeat = heartbeat
+        self._beat_at = time.monotonic()
+
+    def already_recorded(self) -> dict[int, str]:
+        with self._sessions() as db:
+            rows = db.execute(select(Image.rank, Image.source_url)
+                              .where(Image.chunk_id == self._chunk_id))
+            return dict(rows.tuples())
+
+    def is_cancelled(self) -> bool:
+        with self._sessions() as db:
+            row = db.execute(
+                select(Chunk.status, Chunk.task_id, Job.status)
+                .join(Job, Job.id == Chunk.job_id).where(Chunk.id == self._chunk_id)
+            ).one_or_none()
+            if row is None:
+                return True
+            chunk_status, task_id, job_status = row
+            if (chunk_status is not JobStatus.running or task_id != self._task_id
+                    or job_status is not JobStatus.running):
+                return True
+            if time.monotonic() - self._beat_at >= self._heartbeat:
+                db.execute(update(Chunk).where(Chunk.id == self._chunk_id)
+                           .values(updated_at=utcnow()))
+                db.commit()
+                self._beat_at = time.monotonic()
+            return False
+
+    def record(self, image: StoredImage) -> str | None:
+        f, c = image.fetched, image.candidate
+        with self._sessions() as db:
+            db.add(Image(
+                job_id=self._job_id, chunk_id=self._chunk_id, keyword=image.keyword,
+                engine=image.engine, rank=image.rank, source_url=c.url, page_url=c.page_url,
+                title=c.title, file_path=image.file_path, sha256=f.sha256, bytes=f.size,
+                width=f.width, height=f.height, format=f.format,
+            ))
+            try:
+                db.flush()
+            except IntegrityError:
+                db.rollback()
+                existing = db.scalar(select(Image.file_path).where(
+                    Image.job_id == self._job_id, Image.sha256 == f.sha256))
+                self._count(db, Chunk.duplicates_skipped)
+                db.commit()
+                return existing
+            self._count(db, Chunk.downloaded)
+            db.commit()
+            self._beat_at = time.monotonic()
+            return None
+
+    def failed(self, url: str, error: str) -> None:
+        with self._sessions() as db:
+            self._count(db, Chunk.failed_downloads, last_error=f"{error} ({url})")
+            db.commit()
+
+    def _count(self, db: Session, column, **values) -> None:
+        db.execute(update(Chunk).where(Chunk.id == self._chunk_id)
+                   .values({column: column + 1, **values}))
+
+
+def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk | None:
+    """Mark the chunk running if this task still owns it and its job is running."""
+    with sessions() as db:
+        chunk = db.get(Chunk, chunk_id)
+        if chunk is None or chunk.task_id != task_id or chunk.status not in OPEN:
+            return None
+        job_status = db.scalar(select(Job.status).where(Job.id == chunk.job_id))
+        if job_status is not JobStatus.running:
+            return None
+        chunk.status = JobStatus.running
+        chunk.started_at = chunk.started_at or utcnow()
+        db.commit()
+        return chunk
+
+
+def finish(sessions: sessionmaker[Session], chunk_id: int, job_id: int, task_id: str,
+           outcome: ChunkOutcome) -> None:
+    """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job."""
+    with sessions() as db:
+        db.execute(select(Job.id).where(Job.id == job_id).with_for_update())
+        chunk = db.get(Chunk, chunk_id)
+        if chunk is None or chunk.task_id != task_id or chunk.status is not JobStatus.running:
+            return
+        failed = outcome.error is not None and chunk.downloaded == 0 and chunk.target > 0
+        chunk.status = JobStatus.failed if failed else JobStatus.completed
+        chunk.last_error = outcome.error or chunk.last_error
+        chunk.finished_at = utcnow()
+        db.flush()
+        finish_job_if_done(db, job_id)
+        db.commit()
+
+
+def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
+    return DownloadOptions(
+        concurrency=settings.download_concurrency,
+        per_host=settings.download_per_host,
+        host_interval=settings.download_host_interval,
+        timeout=settings.download_timeout,
+        max_bytes=settings.download_max_bytes,
+        max_retries=settings.download_retries,
+        respect_robots=job_options.get("respect_robots", settings.respect_robots),
+        allow_private=bool(settings.allow_private_addresses),
+        user_agent=settings.user_agent,
+    )
+
+
+async def crawl_chunk(settings: Settings, chunk: Chunk, job_options: dict,
+                      sink: DbChunkSink) -> ChunkOutcome:
+    engine = make_engine(chunk.engine, settings.engine_url(chunk.engine))
+    limiter = make_search_limiter(settings.search_rate_limit, settings.ratelimit_storage_url,
+                                  settings.data_dir / "ratelimit")
+    storage = JobStorage(settings.data_dir, chunk.job_id)
+    async with Downloader(download_options(settings, job_options)) as downloader:
+        return await run_chunk(engine=engine, keyword=chunk.keyword, target=chunk.target,
+                               downloader=downloader, storage=storage, sink=sink,
+                               limiter=limiter)
+
+
+@app.task(bind=True, name=DOWNLOAD_TASK)
+def download_images_task(self, keyword: str, engine: str, max_images: int, job_id: int,
+                         chunk_id: int) -> dict:
+    """Download up to `max_images` images of `keyword` from `engine` for chunk `chunk_id`."""
+    settings: Settings = app.conf.pixcrawler_settings
+    sessions = session_factory(settings)
+    task_id = self.request.id
+    chunk = claim(sessions, chunk_id, task_id)
+    if chunk is None:
+        log.info("chunk %s: nothing to do for task %s (cancelled or superseded)", chunk_id,
+                 task_id)
+        return {"chunk_id": chunk_id, "skipped": True}
+    with sessions() as db:
+        job_options = db.scalar(select(Job.options).where(Job.id == job_id)) or {}
+    sink = DbChunkSink(sessions, chunk_id, job_id, task_id, settings.chunk_heartbeat)
+    try:
+        outcome = asyncio.run(crawl_chunk(settings, chunk, job_options, sink))
+    except Exception as exc:
+        log.exception("chunk %s (%s × %s) crashed", chunk_id, keyword, engine)
+        outcome = ChunkOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
+    finish(sessions, chunk_id, job_id, task_id, outcome)
+    return {"chunk_id": chunk_id, "downloaded": outcome.downloaded,
+            "duplicates": outcome.duplicates, "failed": outcome.failed, "error": outcome.error}
