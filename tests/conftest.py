@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.fakeweb.server import FakeWeb
+from tests.fakeweb.server import FakeWeb, FakeWebConfig
 from tests.support.stack import Stack
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -73,6 +73,7 @@ def live_server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
 def live(live_server: Stack, fakeweb: FakeWeb) -> Stack:
     """A stack with a worker running (restarted if a test killed it), fake web at defaults."""
     live_server.ensure_worker()
+    fakeweb.config = FakeWebConfig()
     fakeweb.reset()
     return live_server
 

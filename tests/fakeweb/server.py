@@ -231,9 +231,12 @@ class FakeWeb:
             params.append(urlencode({"same_as": self.result_name(keyword, source)}))
         query = "&".join(params)
         width, height = cfg.image_size
+        url = f"{self.base_url}/img/{name}.jpg" + (f"?{query}" if query else "")
+        if "dead=1" in params:  # the result points at a host that refuses connections
+            url = self.dead_url()
         return pages.Result(
             index=index,
-            image_url=f"{self.base_url}/img/{name}.jpg" + (f"?{query}" if query else ""),
+            image_url=url,
             page_url=f"{self.base_url}/page/{name}.html",
             thumbnail_url=f"{self.base_url}/th?id=OIP.{name}&pid=15.1",
             title=pages.result_title(keyword, index),

@@ -46,7 +46,7 @@ class DbChunkSink:
         with self._sessions() as db:
             rows = db.execute(select(Image.rank, Image.source_url)
                               .where(Image.chunk_id == self._chunk_id))
-            return dict(rows.tuples())
+            return {rank: url for rank, url in rows}
 
     def is_cancelled(self) -> bool:
         with self._sessions() as db:
@@ -137,7 +137,9 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
         concurrency=settings.download_concurrency,
         per_host=settings.download_per_host,
         host_interval=settings.download_host_interval,
-        timeout=settings.download_timeout,
+        timeout_total=settings.download_timeout,
+        timeout_connect=min(10.0, settings.download_timeout),
+        timeout_sock_read=min(15.0, settings.download_timeout),
         max_bytes=settings.download_max_bytes,
         max_retries=settings.download_retries,
         respect_robots=job_options.get("respect_robots", settings.respect_robots),

@@ -1,0 +1,156 @@
+"""Search-query limiter: file back end across processes, Redis back end across hosts."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from worker.crawl.search_limit import (
+    FileSearchLimiter,
+    RedisSearchLimiter,
+    SearchLimiter,
+    make_search_limiter,
+)
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(params=["file", "redis"])
+def make_limiter(request, tmp_path: Path) -> Iterator[Callable[[str], SearchLimiter]]:
+    """Factory for limiters sharing one back end (like separate worker processes would)."""
+    if request.param == "redis" and not redis_up():
+        message = "Redis not running on 127.0.0.1:6379"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{message} (CI must provide it)")
+        pytest.skip(message)
+    made: list[SearchLimiter] = []
+
+    def make(rate: str) -> SearchLimiter:
+        url = REDIS_URL if request.param == "redis" else "memory://"
+        limiter = make_search_limiter(rate, url, tmp_path / "limits")
+        made.append(limiter)
+        return limiter
+
+    yield make
+    for limiter in made:
+        limiter.close()
+
+
+def fresh_engine() -> str:
+    return f"engine-{uuid.uuid4().hex[:10]}"  # Redis db 15 outlives tests; never reuse a key
+
+
+def test_back_end_is_chosen_by_url(tmp_path: Path) -> None:
+    assert isinstance(make_search_limiter("10/minute", "", tmp_path), FileSearchLimiter)
+    assert isinstance(
+        make_search_limiter("10/minute", "filesystem://x", tmp_path), FileSearchLimiter
+    )
+    assert isinstance(make_search_limiter("10/minute", REDIS_URL, tmp_path), RedisSearchLimiter)
+
+
+def test_bad_rate_is_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ValueError):
+        make_search_limiter("lots", "", tmp_path)
+
+
+def test_over_limit_waits_and_other_engines_do_not(
+    make_limiter: Callable[[str], SearchLimiter],
+) -> None:
+    first, second = make_limiter("2/minute"), make_limiter("2/minute")
+    engine, other = fresh_engine(), fresh_engine()
+
+    async def go() -> None:
+        await first.acquire(engine)
+        await second.acquire(engine)
+        # The third query of the minute must wait, whichever worker asks (it cannot finish in
+        # 0.3 s because the window is 60 s; a slow machine cannot make this pass wrongly).
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(first.acquire(engine), timeout=0.3)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(second.acquire(engine), timeout=0.3)
+        await asyncio.wait_for(first.acquire(other), timeout=10)
+
+    asyncio.run(go())
+
+
+def test_wait_is_until_the_oldest_query_leaves_the_window(
+    make_limiter: Callable[[str], SearchLimiter],
+) -> None:
+    limiter = make_limiter("2/minute")
+    engine = fresh_engine()
+    assert limiter._try_acquire(engine) == 0
+    assert limiter._try_acquire(engine) == 0
+    wait = limiter._try_acquire(engine)
+    assert 50 < wait <= 60  # sleeps out the window instead of polling
+
+
+def test_slot_frees_after_the_window(make_limiter: Callable[[str], SearchLimiter]) -> None:
+    limiter = make_limiter("1/second")
+    engine = fresh_engine()
+
+    async def go() -> float:
+        await limiter.acquire(engine)
+        before = time.monotonic()
+        await asyncio.wait_for(limiter.acquire(engine), timeout=10)
+        return time.monotonic() - before
+
+    # lower bound only: the second query waited for the first to leave the 1 s window
+    assert asyncio.run(go()) >= 0.9
+
+
+def _acquire_many(rate: str, url: str, state_dir: str, engine: str, count: int, out) -> None:
+    """Child process: take ``count`` queries and report when each was granted."""
+    limiter = make_search_limiter(rate, url, Path(state_dir))
+
+    async def go() -> list[float]:
+        stamps = []
+        for _ in range(count):
+            await limiter.acquire(engine)
+            stamps.append(time.time())
+        return stamps
+
+    out.put(asyncio.run(go()))
+
+
+def test_limit_is_shared_between_processes(tmp_path: Path) -> None:
+    """Two worker processes on one machine share the file back end's window."""
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    engine = fresh_engine()
+    args = ("5/second", "", str(tmp_path / "limits"), engine, 4, out)
+    procs = [ctx.Process(target=_acquire_many, args=args) for _ in range(2)]
+    start = time.time()
+    for proc in procs:
+        proc.start()
+    stamps = sorted(out.get(timeout=60) + out.get(timeout=60))
+    for proc in procs:
+        proc.join(30)
+        assert proc.exitcode == 0
+    assert len(stamps) == 8
+    # 8 queries at 5 per second: the 6th cannot be granted before the 1st leaves the window,
+    # so the last grant is at least 1 s after the start (a lower bound that slowness can't break)
+    assert stamps[-1] - start >= 0.95
+
+
+def test_file_state_survives_corruption(tmp_path: Path) -> None:
+    limiter = FileSearchLimiter("1/minute", tmp_path)
+    engine = fresh_engine()
+    (tmp_path / f"{engine}.json").write_text("{not json")
+    assert limiter._try_acquire(engine) == 0
+    assert limiter._try_acquire(engine) > 0
