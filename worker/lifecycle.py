@@ -9,14 +9,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from celery import Celery
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK
 from worker.db.models import FINISHED, Chunk, Job, JobStatus, utcnow
-from worker.progress import ChunkCounts, final_status, summarize
+from worker.progress import ChunkCounts, StatusGroup, final_status, summarize
 
 OPEN = (JobStatus.pending, JobStatus.running)
 
@@ -36,16 +37,52 @@ def build_chunks(job: Job) -> list[Chunk]:
     ]
 
 
+def _chunk_aggregates() -> tuple:
+    """count, images, sum of downloaded/target shares (each capped at 1), last update."""
+    done = case((Chunk.downloaded > Chunk.target, Chunk.target), else_=Chunk.downloaded)
+    share = case((Chunk.target > 0, done * 1.0 / Chunk.target), else_=0.0)
+    return (func.count(Chunk.id), func.sum(Chunk.downloaded), func.sum(share),
+            func.max(Chunk.updated_at))
+
+
+def _group(status, n, downloaded, shares, updated) -> StatusGroup:
+    return StatusGroup(status, n, downloaded or 0, float(shares or 0), updated)
+
+
 def counts_for(session: Session, job_ids: Sequence[int]) -> dict[int, ChunkCounts]:
-    """Chunk counts and progress for several jobs in one query."""
-    rows: dict[int, list[tuple]] = {job_id: [] for job_id in job_ids}
+    """Chunk counts and progress for several jobs, aggregated by the database in one query."""
+    groups: dict[int, list[StatusGroup]] = {job_id: [] for job_id in job_ids}
     if job_ids:
-        query = select(Chunk.job_id, Chunk.status, Chunk.target, Chunk.downloaded).where(
-            Chunk.job_id.in_(job_ids)
-        )
+        query = (select(Chunk.job_id, Chunk.status, *_chunk_aggregates())
+                 .where(Chunk.job_id.in_(job_ids)).group_by(Chunk.job_id, Chunk.status))
         for job_id, *row in session.execute(query):
-            rows[job_id].append(tuple(row))
-    return {job_id: summarize(r) for job_id, r in rows.items()}
+            groups[job_id].append(_group(*row))
+    return {job_id: summarize(g) for job_id, g in groups.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class JobSnapshot:
+    owner_id: int
+    status: JobStatus
+    started_at: datetime | None
+    updated_at: datetime
+    counts: ChunkCounts
+
+
+def snapshot(session: Session, job_id: int) -> JobSnapshot | None:
+    """A job's status and chunk counts in one round trip: progress is polled often."""
+    query = (
+        select(Job.owner_id, Job.status, Job.started_at, Job.updated_at, Chunk.status,
+               *_chunk_aggregates())
+        .select_from(Job).outerjoin(Chunk, Chunk.job_id == Job.id)
+        .where(Job.id == job_id).group_by(Job.id, Chunk.status)
+    )
+    rows = session.execute(query).all()
+    if not rows:
+        return None
+    owner_id, status, started_at, updated_at = rows[0][:4]
+    counts = summarize(_group(*row[4:]) for row in rows if row[4] is not None)
+    return JobSnapshot(owner_id, status, started_at, updated_at, counts)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from worker.db.models import JobStatus
+
+
+@dataclass(frozen=True, slots=True)
+class StatusGroup:
+    """The chunks of one job in one status: how many, images downloaded, and the sum of
+    their downloaded/target shares (each capped at 1)."""
+
+    status: JobStatus | str
+    count: int
+    downloaded: int
+    shares: float
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +31,7 @@ class ChunkCounts:
     cancelled: int = 0
     downloaded: int = 0
     progress: int = 0
+    updated_at: datetime | None = None  # the latest change of any chunk
 
     @property
     def active(self) -> int:
@@ -28,8 +42,8 @@ class ChunkCounts:
         return self.completed + self.failed
 
 
-def summarize(rows: Iterable[tuple[JobStatus | str, int, int]]) -> ChunkCounts:
-    """Count chunks by status from (status, target, downloaded) rows and compute progress.
+def summarize(groups: Iterable[StatusGroup]) -> ChunkCounts:
+    """Counts per status and the job's progress.
 
     Finished chunks (completed or failed) count whole, running chunks by downloaded/target;
     the result is an integer 0–100 that reaches 100 exactly when every chunk has finished.
@@ -37,12 +51,15 @@ def summarize(rows: Iterable[tuple[JobStatus | str, int, int]]) -> ChunkCounts:
     by_status = dict.fromkeys(JobStatus, 0)
     partial = 0.0
     downloaded = 0
-    for status, target, done in rows:
-        status = JobStatus(status)
-        by_status[status] += 1
-        downloaded += done
-        if status is JobStatus.running and target > 0:
-            partial += min(done, target) / target
+    updated = []
+    for group in groups:
+        if group.updated_at is not None:
+            updated.append(group.updated_at)
+        status = JobStatus(group.status)
+        by_status[status] += group.count
+        downloaded += group.downloaded
+        if status is JobStatus.running:
+            partial += group.shares
     total = sum(by_status.values())
     finished = by_status[JobStatus.completed] + by_status[JobStatus.failed]
     if total and finished == total:
@@ -60,6 +77,7 @@ def summarize(rows: Iterable[tuple[JobStatus | str, int, int]]) -> ChunkCounts:
         cancelled=by_status[JobStatus.cancelled],
         downloaded=downloaded,
         progress=progress,
+        updated_at=max(updated, default=None),
     )
 
 

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     # How often the events stream looks for progress changes, and when a silent chunk is
     # presumed lost with its worker and sent again (see worker.tasks.recovery).
     events_interval: float = Field(0.5, gt=0)
+    progress_cache_seconds: float = Field(0.5, ge=0)
     chunk_heartbeat: float = Field(5.0, gt=0)
     chunk_stale_after: float = Field(60.0, gt=0)
     recovery_interval: float = Field(15.0, gt=0)

@@ -202,6 +202,14 @@ def test_truncated_body_is_never_returned(web: FakeWeb, temp_dir: Path) -> None:
     assert web.hits("/img/cut") == 2  # a dropped connection is worth one more try
 
 
+@pytest.mark.parametrize("ext", ["jpg", "png", "gif", "webp"])
+def test_body_ending_cleanly_mid_image_is_refused(web: FakeWeb, temp_dir: Path, ext: str) -> None:
+    """No Content-Length and a clean end, but half an image: caught by its missing end mark."""
+    message = fetch_error(web.image_url(f"half-{ext}", ext=ext, truncate=1), temp_dir)
+    assert message.startswith("truncated"), message
+    assert not any(temp_dir.iterdir())
+
+
 def test_hang_times_out(web: FakeWeb, temp_dir: Path) -> None:
     url = web.image_url("stuck", hang=1)
     message = fetch_error(url, temp_dir, timeout_sock_read=0.3, timeout_total=3, max_retries=0)
@@ -324,8 +332,9 @@ def test_host_interval_spaces_requests(web: FakeWeb, temp_dir: Path) -> None:
     async def go() -> None:
         options = DownloadOptions(allow_private=True, respect_robots=False, host_interval=0.2)
         async with Downloader(options) as downloader:
-            await asyncio.gather(*(downloader.fetch(web.image_url(f"i{i}"), temp_dir)
-                                   for i in range(4)))
+            await asyncio.gather(
+                *(downloader.fetch(web.image_url(f"i{i}"), temp_dir) for i in range(4))
+            )
 
     before = time.monotonic()
     asyncio.run(go())

@@ -56,7 +56,7 @@ SAFE_CHARS = re.compile(r"^[\w-]+$")
 
 def random_keywords(count: int) -> list[str]:
     rng = random.Random(20240611)
-    alphabet = "aZ09 ./\\:*?\"<>|\x00\x1f-_~é猫ß\u0307\u200b\U0001f431ｃ"
+    alphabet = 'aZ09 ./\\:*?"<>|\x00\x1f-_~é猫ß\u0307\u200b\U0001f431ｃ'
     return ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(count)]
 
 

@@ -58,6 +58,8 @@ def drop_pg_database(name: str) -> None:
 class Stack:
     """One server deployment: its settings as environment variables, its API and workers."""
 
+    _redis_dbs = iter(range(8, 16))  # each deployment gets a Redis database of its own
+
     def __init__(self, kind: str, workdir: Path, engine_urls: dict[str, str]) -> None:
         self.kind = kind
         self.workdir = workdir
@@ -81,7 +83,7 @@ class Stack:
             env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
         if kind == "postgres":
             self.pg_db = create_pg_database()
-            self.redis_db = 14
+            self.redis_db = next(Stack._redis_dbs)
             env["PIXCRAWLER_MODE"] = "server"
             env["PIXCRAWLER_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.pg_db}"
             env["PIXCRAWLER_BROKER_URL"] = f"{REDIS_URL}/{self.redis_db}"

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from worker.api.ratelimit import RateLimiter
 from worker.api.routers import auth, images, jobs, system
 from worker.api.routers.system import CachedProbe, broker_check, worker_check
+from worker.api.snapshots import SnapshotCache
 from worker.celery_app import make_celery
 from worker.db.session import session_factory
 from worker.settings import Settings, get_settings
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = session_factory(settings)
     app.state.celery = celery
     app.state.limiter = RateLimiter(settings.ratelimit_storage_url)
+    app.state.snapshots = SnapshotCache(settings.progress_cache_seconds)
     app.state.broker_probe = CachedProbe(broker_check(celery))
     app.state.worker_probe = CachedProbe(worker_check(celery))
 

@@ -52,8 +52,13 @@ UserId = Annotated[int, Depends(current_user_id)]
 def owned_job(session: Session, job_id: int, user_id: int, *, lock: bool = False) -> Job:
     """The job, if it exists (404) and belongs to the user (403), per the seed's messages."""
     job = session.get(Job, job_id, with_for_update=lock or None)
-    if job is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=JOB_NOT_FOUND)
-    if job.owner_id != user_id:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=ACCESS_DENIED)
+    check_owner(job.owner_id if job else None, user_id)
     return job
+
+
+def check_owner(owner_id: int | None, user_id: int) -> None:
+    """404 for a missing job (owner None), 403 for someone else's."""
+    if owner_id is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=JOB_NOT_FOUND)
+    if owner_id != user_id:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, detail=ACCESS_DENIED)

@@ -159,6 +159,12 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
+def _tail(path: Path, size: int) -> bytes:
+    with path.open("rb") as fh:
+        fh.seek(max(0, size - magic.TAIL_SIZE))
+        return fh.read()
+
+
 def _dimensions(path: Path, fmt: str) -> tuple[int | None, int | None]:
     """Width and height from the header only (no pixel decoding)."""
     plugin = _PIL_FORMATS[fmt]
@@ -235,7 +241,8 @@ class Downloader:
         """Download one image into a new file in ``temp_dir``; raise DownloadError on failure.
 
         The caller owns the returned temp file (move it into place or delete it). On any failure,
-        including cancellation, no file is left behind.
+        including cancellation, no file is left behind. ``Fetched.url`` is the final URL after
+        redirects.
         """
         self.session  # noqa: B018 - fail early with a clear message when not opened
         opts = self.options
@@ -375,7 +382,7 @@ class Downloader:
             raise DownloadError(f"too large: {length} bytes (limit {limit})")
         encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         hasher = hashlib.sha256()
-        head = b""
+        head = first = b""
         size = 0
         kind: tuple[str, str] | None = None
         path: Path | None = None
@@ -390,16 +397,20 @@ class Downloader:
                     if len(head) < magic.HEAD_SIZE:
                         continue
                     kind, path, fh = self._open_part(head, temp_dir)
+                    first = head[: magic.HEAD_SIZE]
                     chunk, head = head, b""
                 hasher.update(chunk)
                 fh.write(chunk)
             if fh is None:  # the whole body was shorter than HEAD_SIZE
                 kind, path, fh = self._open_part(head, temp_dir)
+                first = head
                 hasher.update(head)
                 fh.write(head)
             fh.close()
             if length is not None and not encoded and size != length:
                 raise _Retry(f"truncated: got {size} of {length} bytes")
+            if not magic.complete(kind[0], first, _tail(path, size), size):
+                raise DownloadError(f"truncated {kind[0]}: the body ends mid-image")
         except BaseException:
             if fh is not None:
                 fh.close()

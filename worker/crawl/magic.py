@@ -63,3 +63,23 @@ def describe(head: bytes) -> str:
     if not head:
         return "empty body"
     return f"unknown bytes {head[:8].hex(' ')}"
+
+
+TAIL_SIZE = 64 * 1024
+"""Bytes from the end of a body worth reading for :func:`complete` (room for trailers some
+cameras append after a JPEG's end marker)."""
+
+
+def complete(fmt: str, head: bytes, tail: bytes, size: int) -> bool:
+    """False when a body visibly stops early: a server that ends a response cleanly mid-image
+    leaves a JPEG without its end marker, a PNG without IEND, a GIF without its trailer, or a
+    WebP shorter than its RIFF header says. Formats without such a mark pass."""
+    if fmt == "jpeg":
+        return b"\xff\xd9" in tail  # scan data can't hold FF D9: encoders stuff FF with 00
+    if fmt == "png":
+        return b"IEND" in tail
+    if fmt == "gif":
+        return tail.rstrip(b"\x00\r\n ").endswith(b";")
+    if fmt == "webp":
+        return int.from_bytes(head[4:8], "little") + 8 <= size
+    return True

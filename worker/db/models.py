@@ -118,10 +118,14 @@ class Job(Base):
 
 class Chunk(Base):
     __tablename__ = "chunks"
-    __table_args__ = (UniqueConstraint("job_id", "keyword", "engine"),)
+    __table_args__ = (
+        UniqueConstraint("job_id", "keyword", "engine"),
+        # Covers the progress aggregate, so polling progress never touches the table itself.
+        Index("ix_chunks_progress", "job_id", "status", "target", "downloaded", "updated_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     keyword: Mapped[str] = mapped_column(String(200))
     engine: Mapped[str] = mapped_column(String(40))
     target: Mapped[int] = mapped_column(Integer)

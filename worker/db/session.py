@@ -20,7 +20,9 @@ def make_engine(database_url: str) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(
             database_url, connect_args={"timeout": 30, "check_same_thread": False},
-            pool_size=8, max_overflow=16,
+            # As many as the API's thread pool (40): a connection opened past the pool is
+            # closed after one use, and opening one (with its pragmas) costs more than a query.
+            pool_size=40, max_overflow=10,
         )
 
         @event.listens_for(engine, "connect")
@@ -36,7 +38,7 @@ def make_engine(database_url: str) -> Engine:
     url = database_url
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=20, max_overflow=20)
 
 
 @lru_cache(maxsize=4)

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select
 
-from worker.api.deps import DB, UserId, owned_job
+from worker.api.deps import DB, UserId, check_owner, owned_job
 from worker.api.schemas import (
     CancelOut,
     ChunkOut,
@@ -30,11 +30,13 @@ from worker.api.schemas import (
 from worker.db.models import FINISHED, Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.lifecycle import (
     OPEN,
+    JobSnapshot,
     build_chunks,
     cancel_open_chunks,
     counts_for,
     queue_chunks,
     send,
+    snapshot,
 )
 from worker.progress import ChunkCounts
 
@@ -57,22 +59,13 @@ def job_out(job: Job, counts: ChunkCounts) -> JobOut:
     )
 
 
-def estimate(job: Job, counts: ChunkCounts) -> datetime | None:
+def estimate(snap: JobSnapshot) -> datetime | None:
     """Linear projection from the progress so far; None until there is something to project."""
-    if job.status is not JobStatus.running or not job.started_at or not 0 < counts.progress < 100:
+    progress = snap.counts.progress
+    if snap.status is not JobStatus.running or not snap.started_at or not 0 < progress < 100:
         return None
-    elapsed = utcnow() - job.started_at
-    return job.started_at + elapsed * (100 / counts.progress)
-
-
-def progress_of(job: Job, counts: ChunkCounts, updated_at: datetime) -> ProgressOut:
-    return ProgressOut(
-        job_id=job.id, status=job.status, progress=counts.progress, total_chunks=counts.total,
-        active_chunks=counts.active, completed_chunks=counts.completed,
-        failed_chunks=counts.failed, downloaded_images=counts.downloaded,
-        estimated_completion=estimate(job, counts), started_at=job.started_at,
-        updated_at=updated_at,
-    )
+    elapsed = utcnow() - snap.started_at
+    return snap.started_at + elapsed * (100 / progress)
 
 
 def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous: JobStatus):
@@ -87,6 +80,7 @@ def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous
             chunk.task_id = None
         job.status = previous
         db.commit()
+        request.app.state.snapshots.forget(job.id)
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
                             detail=f"Task broker unavailable: {exc}") from None
 
@@ -131,6 +125,7 @@ def delete_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Respon
                             detail="Cannot delete job with status 'running'. Cancel it first.")
     db.delete(job)
     db.commit()
+    request.app.state.snapshots.forget(job_id)
     shutil.rmtree(request.app.state.settings.data_dir / "jobs" / str(job_id), ignore_errors=True)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -148,6 +143,7 @@ def start_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
         )
     dispatches = queue_chunks(job, job.chunks)
     db.commit()
+    request.app.state.snapshots.forget(job.id)
     _dispatch_or_revert(request, db, job, dispatches, JobStatus.pending)
     n = len(dispatches)
     return StartOut(job_id=job.id, status=JobStatus.running,
@@ -163,6 +159,7 @@ def cancel_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Cancel
                             detail=f"Cannot cancel job with status: {job.status}")
     task_ids = cancel_open_chunks(db, job)
     db.commit()
+    request.app.state.snapshots.forget(job.id)
     if task_ids:
         # Running tasks stop on their own within a second (they poll the chunk's status);
         # revoking keeps queued ones from ever starting. Not terminate: a killed process could
@@ -195,6 +192,7 @@ def retry_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
     previous = job.status
     dispatches = queue_chunks(job, redo)
     db.commit()
+    request.app.state.snapshots.forget(job.id)
     _dispatch_or_revert(request, db, job, dispatches, previous)
     n = len(dispatches)
     return StartOut(job_id=job.id, status=JobStatus.running,
@@ -202,25 +200,34 @@ def retry_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
                     message=f"Job retried with {n} tasks")
 
 
-def load_progress(sessions, job_id: int, user_id: int) -> ProgressOut:
-    with sessions() as db:
-        job = owned_job(db, job_id, user_id)
-        last_chunk = db.scalar(select(func.max(Chunk.updated_at)).where(Chunk.job_id == job_id))
-        updated = max(job.updated_at, last_chunk) if last_chunk else job.updated_at
-        return progress_of(job, counts_for(db, [job_id])[job_id], updated)
+def load_progress(state, job_id: int, user_id: int) -> ProgressOut:
+    def load() -> JobSnapshot | None:
+        with state.sessions() as db:
+            return snapshot(db, job_id)
+
+    snap = state.snapshots.get(job_id, load)
+    check_owner(snap.owner_id if snap else None, user_id)
+    c = snap.counts
+    return ProgressOut(
+        job_id=job_id, status=snap.status, progress=c.progress, total_chunks=c.total,
+        active_chunks=c.active, completed_chunks=c.completed, failed_chunks=c.failed,
+        downloaded_images=c.downloaded, estimated_completion=estimate(snap),
+        started_at=snap.started_at,
+        updated_at=max(snap.updated_at, c.updated_at or snap.updated_at),
+    )
 
 
 @router.get("/{job_id}/progress", response_model=ProgressOut)
 def job_progress(job_id: int, request: Request, user_id: UserId) -> ProgressOut:
-    return load_progress(request.app.state.sessions, job_id, user_id)
+    return load_progress(request.app.state, job_id, user_id)
 
 
 @router.get("/{job_id}/events")
 async def job_events(job_id: int, request: Request, user_id: UserId) -> StreamingResponse:
     """Server-sent events: the progress object each time it changes; ends when the job does."""
-    sessions = request.app.state.sessions
-    interval = request.app.state.settings.events_interval
-    first = await run_in_threadpool(load_progress, sessions, job_id, user_id)  # 403/404 as JSON
+    state = request.app.state
+    interval = state.settings.events_interval
+    first = await run_in_threadpool(load_progress, state, job_id, user_id)  # 403/404 as JSON
 
     async def stream():
         current, last_sent, quiet = first, None, 0.0
@@ -237,7 +244,7 @@ async def job_events(job_id: int, request: Request, user_id: UserId) -> Streamin
             await asyncio.sleep(interval)
             quiet += interval
             try:
-                current = await run_in_threadpool(load_progress, sessions, job_id, user_id)
+                current = await run_in_threadpool(load_progress, state, job_id, user_id)
             except HTTPException:  # the job was deleted while being watched
                 return
 

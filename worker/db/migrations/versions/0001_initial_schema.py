@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 21:15:24.136956
+Create Date: 2026-11-28 21:28:36.418428
 """
 
 import sqlalchemy as sa
@@ -98,7 +98,11 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("chunks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_chunks_job_id"), ["job_id"], unique=False)
+        batch_op.create_index(
+            "ix_chunks_progress",
+            ["job_id", "status", "target", "downloaded", "updated_at"],
+            unique=False,
+        )
 
     op.create_table(
         "images",
@@ -157,7 +161,7 @@ def downgrade() -> None:
 
     op.drop_table("images")
     with op.batch_alter_table("chunks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_chunks_job_id"))
+        batch_op.drop_index("ix_chunks_progress")
 
     op.drop_table("chunks")
     with op.batch_alter_table("jobs", schema=None) as batch_op:

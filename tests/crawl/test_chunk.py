@@ -1,0 +1,273 @@
+"""run_chunk end to end over loopback HTTP: real engines, downloader and storage; an in-memory
+sink stands in for the database task glue."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakeweb.server import FakeWeb, FakeWebConfig
+from worker.crawl.chunk import run_chunk
+from worker.crawl.downloader import Downloader, DownloadOptions
+from worker.crawl.engines import make_engine
+from worker.crawl.search_limit import FileSearchLimiter, SearchLimiter
+from worker.crawl.storage import JobStorage, keyword_slug
+from worker.crawl.types import ChunkOutcome, StoredImage
+
+
+class MemorySink:
+    """ChunkSink with the database's semantics: one image per sha256 per job."""
+
+    def __init__(self, recorded: dict[int, str] | None = None, cancel_after: int | None = None):
+        self.recorded = dict(recorded or {})
+        self.cancel_after = cancel_after
+        self.images: list[StoredImage] = []
+        self.by_sha: dict[str, str] = {}
+        self.failures: list[tuple[str, str]] = []
+        self.cancel_requested = False
+        self.cancel_seen = False  # is_cancelled() has answered True
+        self.records_after_cancel_seen = 0
+        self.cancel_polls = 0
+        self._lock = threading.Lock()
+
+    def already_recorded(self) -> dict[int, str]:
+        return dict(self.recorded)
+
+    def is_cancelled(self) -> bool:
+        with self._lock:
+            self.cancel_polls += 1
+            if self.cancel_requested:
+                self.cancel_seen = True
+            return self.cancel_requested
+
+    def record(self, image: StoredImage) -> str | None:
+        with self._lock:
+            if self.cancel_seen:
+                self.records_after_cancel_seen += 1
+            existing = self.by_sha.get(image.fetched.sha256)
+            if existing is not None:
+                return existing
+            self.by_sha[image.fetched.sha256] = image.file_path
+            self.images.append(image)
+            if self.cancel_after is not None and len(self.images) >= self.cancel_after:
+                self.cancel_requested = True
+            return None
+
+    def failed(self, url: str, error: str) -> None:
+        self.failures.append((url, error))
+
+
+@pytest.fixture
+def web() -> Iterator[FakeWeb]:
+    with FakeWeb(config=FakeWebConfig()) as server:
+        yield server
+
+
+def chunk(
+    web: FakeWeb,
+    data_dir: Path,
+    keyword: str,
+    target: int,
+    sink: MemorySink,
+    *,
+    engine: str = "bing",
+    limiter: SearchLimiter | None = None,
+    **options: object,
+) -> ChunkOutcome:
+    storage = JobStorage(data_dir, 1)
+    opts = {"allow_private": True, "backoff_base": 0.01, **options}
+
+    async def go() -> ChunkOutcome:
+        async with Downloader(DownloadOptions(**opts)) as downloader:  # type: ignore[arg-type]
+            return await run_chunk(
+                engine=make_engine(engine, web.base_url),
+                keyword=keyword,
+                target=target,
+                downloader=downloader,
+                storage=storage,
+                sink=sink,
+                limiter=limiter,
+                cancel_poll=0.05,
+            )
+
+    return asyncio.run(go())
+
+
+def files_of(data_dir: Path, keyword: str) -> list[Path]:
+    folder = data_dir / "jobs" / "1" / keyword_slug(keyword)
+    return sorted(folder.iterdir()) if folder.exists() else []
+
+
+def temp_files(data_dir: Path) -> list[Path]:
+    return list((data_dir / "jobs" / "1" / ".tmp").iterdir())
+
+
+def assert_disk_matches_sink(data_dir: Path, keyword: str, sink: MemorySink) -> None:
+    """Every recorded image is on disk under its path with its bytes, and nothing else is."""
+    on_disk = {p.relative_to(data_dir).as_posix() for p in files_of(data_dir, keyword)}
+    assert on_disk == {image.file_path for image in sink.images}
+    for image in sink.images:
+        body = (data_dir / image.file_path).read_bytes()
+        assert hashlib.sha256(body).hexdigest() == image.fetched.sha256
+    assert temp_files(data_dir) == []
+
+
+@pytest.mark.parametrize("engine", ["bing", "duckduckgo"])
+def test_reaches_target(web: FakeWeb, tmp_path: Path, engine: str) -> None:
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "red panda", 12, sink, engine=engine)
+
+    assert outcome == ChunkOutcome(downloaded=12)
+    assert len(sink.images) == 12
+    assert_disk_matches_sink(tmp_path, "red panda", sink)
+    for image in sink.images:
+        assert image.keyword == "red panda" and image.engine == engine
+        assert image.candidate.url == web.result_image_url("red panda", image.rank)
+        name = f"{engine}-{image.rank}-{image.fetched.sha256[:12]}.jpg"
+        assert image.file_path == f"jobs/1/{keyword_slug('red panda')}/{name}"
+    # never far more downloads than needed: the window is the target plus a small margin
+    assert web.hits("/img/") <= 12 + 2
+
+
+def test_pages_through_results(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.results_per_keyword = 100
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "owl", 80, sink)  # Bing pages hold 35 results
+    assert outcome.downloaded == 80
+    assert max(image.rank for image in sink.images) >= 70
+    assert_disk_matches_sink(tmp_path, "owl", sink)
+
+
+def test_resume_skips_recorded_ranks(web: FakeWeb, tmp_path: Path) -> None:
+    recorded = {rank: web.result_image_url("fox", rank) for rank in (0, 1, 2, 5)}
+    sink = MemorySink(recorded=recorded)
+    outcome = chunk(web, tmp_path, "fox", 10, sink)
+
+    assert outcome.downloaded == 6  # 4 already there count towards the 10
+    assert not {image.rank for image in sink.images} & set(recorded)
+    for rank in recorded:
+        assert web.hits(f"/img/{web.result_name('fox', rank)}.jpg") == 0
+    assert_disk_matches_sink(tmp_path, "fox", sink)
+
+
+def test_already_complete_chunk_does_nothing(web: FakeWeb, tmp_path: Path) -> None:
+    sink = MemorySink(recorded={rank: f"http://x/{rank}" for rank in range(5)})
+    assert chunk(web, tmp_path, "done", 5, sink) == ChunkOutcome()
+    assert web.hits() == 0
+
+
+def test_duplicates_are_recorded_once(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.duplicate_every = 2  # results 2, 4, 6... repeat the bytes of 1, 3, 5...
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "twins", 10, sink)
+
+    assert outcome.downloaded == 10
+    assert outcome.duplicates >= 1
+    assert len(sink.by_sha) == 10
+    assert_disk_matches_sink(tmp_path, "twins", sink)
+
+
+def test_failed_downloads_are_reported_and_replaced(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.faults["mixed"] = {1: "status404=1", 3: "html=1", 4: "cut=1"}
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "mixed", 8, sink, max_retries=0)
+
+    assert outcome.downloaded == 8 and outcome.error is None
+    # ranks 0-9 start together (target + margin), so all three failures happen and are replaced
+    reasons = dict(sink.failures)
+    assert outcome.failed == len(sink.failures) == 3
+    assert reasons[web.result_image_url("mixed", 1)] == "HTTP 404"
+    assert reasons[web.result_image_url("mixed", 3)] == "not an image (HTML page)"
+    assert reasons[web.result_image_url("mixed", 4)].startswith("truncated")
+    assert not {1, 3, 4} & {image.rank for image in sink.images}
+    assert_disk_matches_sink(tmp_path, "mixed", sink)
+
+
+def test_all_downloads_failed(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.results_per_keyword = 4
+    web.config.faults["dead"] = {i: "status404=1" for i in range(4)}
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "dead", 10, sink)
+
+    assert outcome.downloaded == 0 and outcome.failed == 4
+    assert outcome.error == "all 4 downloads failed; last: HTTP 404"
+    assert files_of(tmp_path, "dead") == []
+
+
+def test_results_running_out_is_not_an_error(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.results_per_keyword = 5
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "rare", 20, sink)
+    assert outcome == ChunkOutcome(downloaded=5)
+    assert_disk_matches_sink(tmp_path, "rare", sink)
+
+
+@pytest.mark.parametrize("engine", ["bing", "duckduckgo"])
+def test_zero_results_is_an_error(web: FakeWeb, tmp_path: Path, engine: str) -> None:
+    web.config.keyword_results["nothing at all"] = 0
+    outcome = chunk(web, tmp_path, "nothing at all", 5, MemorySink(), engine=engine)
+    assert outcome.error == f"{engine}: no results for 'nothing at all'"
+    assert outcome.downloaded == 0
+
+
+def test_engine_error_is_the_chunk_error(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.blocked.add("bing")
+    outcome = chunk(web, tmp_path, "cat", 5, MemorySink())
+    assert outcome.error is not None and outcome.error.startswith("bing: ")
+    assert outcome.downloaded == 0
+
+
+@pytest.mark.timeout(20)
+def test_cancel_stops_quickly_and_places_nothing_more(web: FakeWeb, tmp_path: Path) -> None:
+    # Results 0 and 1 arrive; everything else hangs, so the chunk can only return if the
+    # cancellation really cancels in-flight downloads (their timeouts are 30 s and 15 s).
+    web.config.faults["slow"] = {i: "hang=1" for i in range(2, 60)}
+    sink = MemorySink(cancel_after=2)
+    outcome = chunk(web, tmp_path, "slow", 40, sink)
+
+    assert outcome.cancelled and outcome.error is None
+    assert outcome.downloaded == 2
+    assert sink.cancel_seen and sink.records_after_cancel_seen == 0
+    assert sink.failures == []  # cancelled downloads are not failures
+    assert_disk_matches_sink(tmp_path, "slow", sink)
+
+
+def test_cancel_while_downloads_keep_arriving(web: FakeWeb, tmp_path: Path) -> None:
+    # Downloads finish one by one (rank i after 0.1*i s); cancellation comes after the 3rd.
+    web.config.faults["stream"] = {i: f"latency={0.1 * i:.1f}" for i in range(1, 60)}
+    sink = MemorySink(cancel_after=3)
+    outcome = chunk(web, tmp_path, "stream", 40, sink)
+
+    assert outcome.cancelled
+    assert sink.cancel_seen and sink.records_after_cancel_seen == 0
+    assert 3 <= outcome.downloaded < 40
+    assert_disk_matches_sink(tmp_path, "stream", sink)
+
+
+def test_cancelled_before_start(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.latency = 0.5
+    sink = MemorySink()
+    sink.cancel_requested = True
+    outcome = chunk(web, tmp_path, "never", 10, sink)
+    assert outcome.cancelled and outcome.downloaded == 0
+    assert sink.images == [] and files_of(tmp_path, "never") == []
+    assert temp_files(tmp_path) == []
+
+
+def test_limiter_is_asked_before_every_search(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.results_per_keyword = 100
+    limiter = FileSearchLimiter("100/minute", tmp_path / "limits")
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "owl", 60, sink, limiter=limiter)
+    assert outcome.downloaded == 60
+    searches = web.hits("/images/search") + web.hits("/images/async")
+    assert searches >= 2
+    # each search call took one slot of the engine's window
+    stamps = json.loads((tmp_path / "limits" / "bing.json").read_text())
+    assert len(stamps) == searches
