@@ -128,8 +128,9 @@ class Stack:
         wait_for(up, 60, "the API to answer")
 
     def start_worker(self, name: str | None = None, concurrency: int = 4) -> subprocess.Popen:
+        """A worker with its mode's default pool: threads (embedded) or prefork (server)."""
         name = name or f"w{len(self.workers)}"
-        proc = self._spawn("worker", ["--concurrency", str(concurrency), "--pool", "threads",
+        proc = self._spawn("worker", ["--concurrency", str(concurrency),
                                       "--hostname", f"{name}@%h", "--loglevel", "INFO"],
                            f"worker-{name}")
         self.workers.append(proc)

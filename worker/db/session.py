@@ -46,8 +46,20 @@ def _factory(database_url: str) -> sessionmaker[Session]:
     return sessionmaker(make_engine(database_url), expire_on_commit=False)
 
 
+def forget_connections() -> None:
+    """In a freshly forked process: drop the parent's pooled connections without closing them
+    (they belong to the parent), so the child opens its own."""
+    for database_url in list(_opened):
+        _factory(database_url).kw["bind"].dispose(close=False)
+
+
+_opened: set[str] = set()
+
+
 def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
-    return _factory((settings or get_settings()).database_url)
+    url = (settings or get_settings()).database_url
+    _opened.add(url)
+    return _factory(url)
 
 
 @contextmanager

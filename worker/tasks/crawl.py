@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 
+from celery.signals import worker_process_init
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,11 +23,16 @@ from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
 from worker.crawl.types import ChunkOutcome, StoredImage
 from worker.db.models import Chunk, Image, Job, JobStatus, utcnow
-from worker.db.session import session_factory
+from worker.db.session import forget_connections, session_factory
 from worker.lifecycle import OPEN, finish_job_if_done
 from worker.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _fresh_connections(**_) -> None:
+    forget_connections()
 
 
 class DbChunkSink:
