@@ -18,7 +18,7 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import backend_arg, deployment, make_job, signed_in  # noqa: E402
+from bench.common import backend_arg, deployment, make_job, signed_in
 
 
 async def hammer(url: str, headers: dict, clients: int, seconds: float) -> tuple[float, list]:

@@ -42,7 +42,8 @@ def signed_in(stack: Stack) -> httpx.Client:
 
 
 def make_job(client: httpx.Client, keywords: int, engines: list[str]) -> int:
-    r = client.post("/jobs", json={"name": "bench", "keywords": [f"kw {i}" for i in range(keywords)],
-                                   "engines": engines, "max_images": 100})
+    names = [f"kw {i}" for i in range(keywords)]
+    r = client.post("/jobs", json={"name": "bench", "keywords": names, "engines": engines,
+                                   "max_images": 100})
     r.raise_for_status()
     return r.json()["id"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import backend_arg, deployment, make_job, signed_in  # noqa: E402
-from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK, make_celery  # noqa: E402
-from worker.settings import Settings  # noqa: E402
+from bench.common import backend_arg, deployment, make_job, signed_in
+from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK, make_celery
+from worker.settings import Settings
 
 
 def bare_send(settings: Settings, n: int) -> float:
