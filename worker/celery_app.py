@@ -13,11 +13,19 @@ from worker.settings import Settings, get_settings
 CRAWL_QUEUE = "crawl"
 VALIDATION_QUEUE = "validation"
 DOWNLOAD_TASK = "worker.tasks.crawl.download_images_task"
+LEVELS = ("fast", "medium", "slow")
+# The seed's task rate limits per validation level.
+VALIDATION_RATE_LIMITS = {"fast": "1000/m", "medium": "500/m", "slow": "100/m"}
+
+
+def validation_task_name(level: str) -> str:
+    return f"worker.tasks.validation.validate_image_{level}_task"
 
 
 def make_celery(settings: Settings) -> Celery:
     app = Celery("pixcrawler", broker=settings.broker_url,
-                 include=["worker.tasks.crawl", "worker.tasks.recovery"])
+                 include=["worker.tasks.crawl", "worker.tasks.recovery",
+                          "worker.tasks.validation"])
     transport_options: dict = {}
     if settings.uses_filesystem_broker:
         settings.prepare_dirs()

@@ -17,6 +17,8 @@ from limits import parse as parse_rate
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from worker.validate.thresholds import Thresholds
+
 ENV_PREFIX = "PIXCRAWLER_"
 
 
@@ -30,7 +32,8 @@ def default_data_dir() -> Path:
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", case_sensitive=False
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", case_sensitive=False,
+        env_nested_delimiter="__",
     )
 
     mode: Literal["embedded", "server"] = "embedded"
@@ -65,6 +68,9 @@ class Settings(BaseSettings):
     download_max_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     download_retries: int = Field(3, ge=0, le=10)
     user_agent: str = "PixCrawler/0.1 (+https://github.com/alaamer12/pixcrawler)"
+
+    # Validation thresholds, one variable each: PIXCRAWLER_VALIDATION__MIN_WIDTH=128, ...
+    validation: Thresholds = Field(default_factory=Thresholds)
 
     @field_validator("start_rate_limit", "login_rate_limit", "search_rate_limit")
     @classmethod
@@ -133,7 +139,7 @@ class Settings(BaseSettings):
 def _one_line(exc: ValidationError) -> str:
     err = exc.errors()[0]
     loc = err.get("loc") or ()
-    name = f"{ENV_PREFIX}{str(loc[0]).upper()}" if loc else "settings"
+    name = ENV_PREFIX + "__".join(str(part).upper() for part in loc) if loc else "settings"
     msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
     if msg.startswith(ENV_PREFIX):
         return f"invalid setting: {msg}"

@@ -93,6 +93,14 @@ class Stack:
         self.api_url = ""
         self.workers: list[subprocess.Popen] = []
 
+    def settings(self):
+        """This deployment's Settings, for tests that look into its database directly."""
+        from worker.settings import Settings
+
+        values = {k.removeprefix("PIXCRAWLER_").lower(): v for k, v in self.env.items()
+                  if not k.startswith("PIXCRAWLER_ENGINE_")}
+        return Settings(_env_file=None, **values)
+
     def _flush_redis(self) -> None:
         import redis
 

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from worker.api.ratelimit import RateLimiter
-from worker.api.routers import auth, images, jobs, system
+from worker.api.routers import auth, images, jobs, system, validation
 from worker.api.routers.system import CachedProbe, broker_check, worker_check
 from worker.api.snapshots import SnapshotCache
 from worker.celery_app import make_celery
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.broker_probe = CachedProbe(broker_check(celery))
     app.state.worker_probe = CachedProbe(worker_check(celery))
 
-    for module in (auth, jobs, images, system):
+    for module in (auth, jobs, images, validation, system):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.exception_handler(Exception)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
@@ -44,13 +44,15 @@ class TokenOut(BaseModel):
 
 
 class JobCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     keywords: list[Keyword] = Field(min_length=1, max_length=100)
     engines: list[str] = Field(min_length=1)
     max_images: int = Field(ge=1, le=10000, description="Images wanted per keyword")
     respect_robots: bool = True
+    validate_level: Literal["fast", "medium", "slow"] | None = Field(
+        None, alias="validate", description="Validate at this level when the crawl finishes")
 
     @field_validator("keywords")
     @classmethod
@@ -82,6 +84,7 @@ class JobOut(BaseModel):
     engines: list[str]
     max_images: int
     respect_robots: bool
+    validate_level: str | None = Field(None, serialization_alias="validate")
     status: JobStatus
     progress: int
     total_chunks: int

@@ -168,9 +168,38 @@ class Image(Base):
     height: Mapped[int | None] = mapped_column(Integer)
     format: Mapped[str] = mapped_column(String(16))
     downloaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    validation_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("validation_runs.id", ondelete="SET NULL"))
     validation_status: Mapped[ValidationStatus] = mapped_column(
         _enum(ValidationStatus, "validation_status"), default=ValidationStatus.pending
     )
     validation_level: Mapped[str | None] = mapped_column(String(16))
     validation_issues: Mapped[list[str]] = mapped_column(JSON, default=list)
     validation_metrics: Mapped[dict] = mapped_column(JSON, default=dict)
+    pixel_hash: Mapped[str | None] = mapped_column(String(64))  # decoded pixels, for exact dups
+    phash: Mapped[str | None] = mapped_column(String(16))  # 64-bit perceptual hash, hex
+
+
+class RunStatus(enum.StrEnum):
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+
+
+class ValidationRun(Base):
+    """One validation of a job's images at one level; the latest run is the job's result."""
+
+    __tablename__ = "validation_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"),
+                                              default=RunStatus.running)
+    images_total: Mapped[int] = mapped_column(Integer)
+    batches: Mapped[int] = mapped_column(Integer)
+    batches_done: Mapped[int] = mapped_column(Integer, default=0)
+    task_offset: Mapped[int] = mapped_column(Integer)  # task ids continue across runs
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

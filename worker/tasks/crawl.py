@@ -26,6 +26,7 @@ from worker.db.models import Chunk, Image, Job, JobStatus, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.lifecycle import OPEN, finish_job_if_done
 from worker.settings import Settings
+from worker.validation_runs import queue_run, send_run
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +124,8 @@ def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk
 
 def finish(sessions: sessionmaker[Session], chunk_id: int, job_id: int, task_id: str,
            outcome: ChunkOutcome) -> None:
-    """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job."""
+    """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job, and
+    start its validation if it asked for one."""
     with sessions() as db:
         db.execute(select(Job.id).where(Job.id == job_id).with_for_update())
         chunk = db.get(Chunk, chunk_id)
@@ -134,8 +136,13 @@ def finish(sessions: sessionmaker[Session], chunk_id: int, job_id: int, task_id:
         chunk.last_error = outcome.error or chunk.last_error
         chunk.finished_at = utcnow()
         db.flush()
-        finish_job_if_done(db, job_id)
+        ended = finish_job_if_done(db, job_id)
+        job = db.get(Job, job_id)
+        level = job.options.get("validate") if ended is JobStatus.completed else None
+        started = queue_run(db, job, level) if level else None
         db.commit()
+    if started is not None:  # the job asked to be validated once its crawl is done
+        send_run(app, job_id, level, started)
 
 
 def download_options(settings: Settings, job_options: dict) -> DownloadOptions:

@@ -51,6 +51,7 @@ def job_out(job: Job, counts: ChunkCounts) -> JobOut:
     return JobOut(
         id=job.id, name=job.name, keywords=job.keywords, engines=job.engines,
         max_images=job.max_images, respect_robots=job.options.get("respect_robots", True),
+        validate_level=job.options.get("validate"),
         status=job.status, progress=counts.progress, total_chunks=counts.total,
         active_chunks=counts.active, completed_chunks=counts.completed,
         failed_chunks=counts.failed, cancelled_chunks=counts.cancelled,
@@ -88,7 +89,8 @@ def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut)
 def create_job(body: JobCreate, user_id: UserId, db: DB) -> JobOut:
     job = Job(owner_id=user_id, name=body.name, keywords=body.keywords, engines=body.engines,
-              max_images=body.max_images, options={"respect_robots": body.respect_robots},
+              max_images=body.max_images,
+              options={"respect_robots": body.respect_robots, "validate": body.validate_level},
               status=JobStatus.pending)
     job.chunks = build_chunks(job)
     db.add(job)

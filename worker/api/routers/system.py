@@ -27,15 +27,18 @@ class CachedProbe:
     """Runs a slow check at most every `ttl` seconds, one caller at a time, so /health stays
     cheap enough to poll while the broker and worker checks can take up to a second."""
 
-    def __init__(self, check: Callable[[], dict], ttl: float = 5.0) -> None:
+    def __init__(self, check: Callable[[], dict], ttl: float = 5.0,
+                 failed_ttl: float = 1.0) -> None:
         self._check = check
         self._ttl = ttl
+        self._failed_ttl = failed_ttl  # a failure is checked again sooner: it may be startup
         self._lock = threading.Lock()
         self._at = float("-inf")
         self._value: dict = {"ok": False}
 
     def status(self) -> dict:
-        if time.monotonic() - self._at < self._ttl or not self._lock.acquire(blocking=False):
+        ttl = self._ttl if self._value.get("ok") else self._failed_ttl
+        if time.monotonic() - self._at < ttl or not self._lock.acquire(blocking=False):
             return self._value
         try:
             self._value = self._check()

@@ -1,0 +1,204 @@
+"""The server's JSON as typed objects, defined here because the client may not import `worker`.
+
+Every model ignores unknown fields, so a newer server that adds fields does not break an older
+desktop app. Statuses stay plain strings for the same reason. The `can_*` helpers hold the
+server's rules for which action a job accepts, so the GUI greys out buttons the server would
+refuse anyway.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
+FINISHED = frozenset({"completed", "failed", "cancelled"})
+VALIDATION_LEVELS = ("fast", "medium", "slow")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class User(_Model):
+    id: int
+    email: str
+    created_at: datetime
+
+
+class Tokens(_Model):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    refresh_token: str
+
+
+class Job(_Model):
+    id: int
+    name: str
+    keywords: list[str]
+    engines: list[str]
+    max_images: int
+    respect_robots: bool = True
+    # JSON key "validate"; renamed because a field of that name shadows BaseModel.validate.
+    validate_level: str | None = Field(None, alias="validate")
+    status: str
+    progress: int
+    total_chunks: int
+    active_chunks: int
+    completed_chunks: int
+    failed_chunks: int
+    cancelled_chunks: int
+    downloaded_images: int
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime
+
+
+class Progress(_Model):
+    job_id: int
+    status: str
+    progress: int
+    total_chunks: int
+    active_chunks: int
+    completed_chunks: int
+    failed_chunks: int
+    downloaded_images: int
+    estimated_completion: datetime | None = None
+    started_at: datetime | None = None
+    updated_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+
+class Chunk(_Model):
+    id: int
+    keyword: str
+    engine: str
+    status: str
+    target: int
+    downloaded: int
+    duplicates_skipped: int
+    failed_downloads: int
+    last_error: str | None = None
+    task_id: str | None = None
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime
+
+
+class Image(_Model):
+    id: int
+    job_id: int
+    chunk_id: int
+    keyword: str
+    engine: str
+    rank: int
+    source_url: str
+    page_url: str | None = None
+    title: str | None = None
+    file_path: str
+    sha256: str
+    bytes: int
+    width: int | None = None
+    height: int | None = None
+    format: str
+    downloaded_at: datetime
+    validation_status: str = "pending"
+    validation_level: str | None = None
+    validation_issues: list[str] = Field(default_factory=list)
+    validation_metrics: dict[str, Any] = Field(default_factory=dict)
+
+
+class Page(_Model, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class Engine(_Model):
+    name: str
+    available: bool
+    reason: str | None = None
+    filters: list[str] = Field(default_factory=list)
+
+
+class Health(_Model):
+    """Overall status ("ok", "degraded" or "unavailable") and each part's {"ok": ..., ...}."""
+
+    status: str
+    database: dict[str, Any]
+    broker: dict[str, Any]
+    workers: dict[str, Any]
+
+
+class StartResult(_Model):
+    job_id: int
+    status: str
+    task_ids: list[str]
+    total_chunks: int
+    message: str
+
+
+class CancelResult(_Model):
+    job_id: int
+    status: str
+    revoked_tasks: int
+    message: str
+
+
+class ValidationStarted(_Model):
+    job_id: int
+    images_count: int
+    validation_level: str
+    task_ids: list[str]
+    message: str
+
+
+class ValidationSummary(_Model):
+    job_id: int
+    run_id: int
+    level: str
+    status: str
+    images_total: int
+    validated: int
+    valid: int
+    invalid: int
+    duplicate: int
+    issues: dict[str, int] = Field(default_factory=dict)
+    started_at: datetime
+    finished_at: datetime | None = None
+    error: str | None = None
+
+
+def can_start(job: Job) -> bool:
+    """Only a pending job starts; a finished one is retried instead."""
+    return job.status == "pending"
+
+
+def can_cancel(job: Job) -> bool:
+    return job.status in ("pending", "running")
+
+
+def can_retry(job: Job) -> bool:
+    """The server refuses a retry with nothing to redo, so a fully completed job cannot."""
+    return job.status in FINISHED and job.failed_chunks + job.cancelled_chunks > 0
+
+
+def can_validate(job: Job) -> bool:
+    """Validation needs stored images, and checking a set that is still growing is pointless."""
+    return job.downloaded_images > 0 and job.status != "running"
+
+
+def can_delete(job: Job) -> bool:
+    """The server refuses to delete a running job: its workers are still writing files."""
+    return job.status != "running"

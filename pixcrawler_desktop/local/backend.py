@@ -1,0 +1,254 @@
+"""Start, watch and stop the embedded backend: the API and a Celery worker as child processes.
+
+One backend per data folder: a file lock serialises starts, and the state file lets a second
+app instance attach to the running backend instead of starting another. A worker that dies is
+started again; processes left behind by a crashed app are found and ended on the next start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import psutil
+from filelock import FileLock, Timeout
+
+from pixcrawler_desktop.local.state import (
+    BackendState,
+    clear_state,
+    our_process,
+    pid_alive,
+    read_state,
+    stop_process,
+    write_state,
+)
+
+RESTARTS_PER_MINUTE = 5
+
+
+class BackendError(Exception):
+    """The backend could not be started; the message says why, in one line."""
+
+
+def role_command(role: str) -> list[str]:
+    """This program re-run with a role: `app api` when frozen, `python -m pixcrawler_desktop api`
+    from source."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, role]
+    return [sys.executable, "-m", "pixcrawler_desktop", role]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def health(api_url: str, timeout: float = 2.0) -> dict | None:
+    try:
+        r = httpx.get(f"{api_url}/api/v1/health", timeout=timeout)
+        return r.json() if r.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        return None
+
+
+class EmbeddedBackend:
+    def __init__(self, data_dir: Path, *, concurrency: int = 4,
+                 env: dict[str, str] | None = None,
+                 on_event: Callable[[str], None] | None = None) -> None:
+        self.data_dir = data_dir
+        self.logs_dir = data_dir / "logs"
+        self.concurrency = concurrency
+        self.extra_env = dict(env or {})
+        self.on_event = on_event or (lambda _msg: None)
+        self.state: BackendState | None = None
+        self.owned = False
+        self._api: subprocess.Popen | None = None
+        self._worker: subprocess.Popen | None = None
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._restarts: list[float] = []
+        self._lock = threading.RLock()
+
+    # -- public ------------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        if self.state is None:
+            raise BackendError("the embedded backend is not running")
+        return self.state.api_url
+
+    def start(self, timeout: float = 90.0) -> str:
+        """Attach to this data folder's running backend, or start one; returns the API URL."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(exist_ok=True)
+        try:
+            with FileLock(str(self.data_dir / "backend.lock"), timeout=timeout):
+                existing = read_state(self.data_dir)
+                if existing and pid_alive(existing.owner_pid) and health(existing.api_url):
+                    self.state, self.owned = existing, False
+                    self.on_event(f"attached to the backend at {existing.api_url}")
+                    return existing.api_url
+                if existing:
+                    self._end_stale(existing)
+                self._launch(timeout)
+        except Timeout:
+            raise BackendError(f"another PixCrawler is starting the backend in {self.data_dir}; "
+                               "try again in a moment") from None
+        return self.api_url
+
+    def stop(self) -> None:
+        """Stop the processes this instance started; an attached instance leaves them running."""
+        self._stop.set()
+        if self._watchdog is not None:
+            self._watchdog.join(5)
+        with self._lock:
+            if self.owned:
+                for proc in (self._worker, self._api):
+                    _stop_child(proc)
+                clear_state(self.data_dir)
+            self._api = self._worker = None
+            self.owned = False
+
+    def restart(self, timeout: float = 90.0) -> str:
+        self.stop()
+        self.state = None
+        return self.start(timeout)
+
+    def restart_worker(self) -> None:
+        with self._lock:
+            if not self.owned:
+                raise BackendError("this window did not start the backend; restart it from the "
+                                   "window that did")
+            _stop_child(self._worker)
+            self._worker = self._spawn("worker")
+            self._save_state()
+
+    def status(self) -> dict:
+        def state_of(proc: subprocess.Popen | None, pid: int | None) -> str:
+            if proc is not None:
+                return "running" if proc.poll() is None else "stopped"
+            return "running" if pid and our_process(pid) else "stopped"
+
+        s = self.state
+        return {
+            "api": state_of(self._api, s.api_pid if s else None),
+            "worker": state_of(self._worker, s.worker_pid if s else None),
+            "url": s.api_url if s else None,
+            "data_dir": str(self.data_dir),
+            "owned": self.owned,
+            "concurrency": self.concurrency,
+        }
+
+    def log_tail(self, role: str, max_bytes: int = 20_000) -> str:
+        path = self.logs_dir / f"{role}.log"
+        try:
+            with path.open("rb") as fh:
+                fh.seek(max(0, path.stat().st_size - max_bytes))
+                return fh.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update({"PIXCRAWLER_MODE": "embedded", "PIXCRAWLER_DATA_DIR": str(self.data_dir),
+                    "PYTHONUNBUFFERED": "1"})
+        env.update(self.extra_env)
+        return env
+
+    def _spawn(self, role: str, port: int | None = None) -> subprocess.Popen:
+        args = ["--port", str(port), "--log-level", "warning"] if role == "api" else [
+            "--concurrency", str(self.concurrency), "--pool", "threads", "--loglevel", "INFO"]
+        log = open(self.logs_dir / f"{role}.log", "ab")  # noqa: SIM115 - owned by the child
+        try:
+            kwargs: dict = {"start_new_session": True} if os.name != "nt" else {
+                "creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}
+            return subprocess.Popen([*role_command(role), *args], env=self._env(),
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, cwd=self.data_dir, **kwargs)
+        finally:
+            log.close()
+
+    def _launch(self, timeout: float) -> None:
+        port = free_port()
+        self._api = self._spawn("api", port)
+        self._worker = self._spawn("worker")
+        self.owned = True
+        self.state = BackendState(port, self._api.pid, self._worker.pid, os.getpid())
+        write_state(self.data_dir, self.state)
+        try:
+            self._wait_healthy(timeout)
+        except BackendError:
+            self.stop()
+            raise
+        self._stop.clear()
+        self._watchdog = threading.Thread(target=self._watch, name="backend-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
+        self.on_event(f"started the backend at {self.state.api_url}")
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for role, proc in (("api", self._api), ("worker", self._worker)):
+                if proc is not None and proc.poll() is not None:
+                    last = self.log_tail(role, 2000).strip().splitlines()[-1:] or ["no output"]
+                    raise BackendError(f"the {role} stopped while starting: {last[0]}")
+            body = health(self.api_url)
+            if body and body.get("workers", {}).get("ok"):
+                return
+            time.sleep(0.2)
+        raise BackendError(f"the backend did not become healthy within {timeout:.0f} s "
+                           f"(logs in {self.logs_dir})")
+
+    def _end_stale(self, state: BackendState) -> None:
+        """End processes a crashed app left running for this data folder."""
+        for pid in (state.worker_pid, state.api_pid):
+            proc = our_process(pid)
+            if proc is not None:
+                self.on_event(f"ending a stale backend process (pid {pid})")
+                stop_process(proc)
+        clear_state(self.data_dir)
+
+    def _save_state(self) -> None:
+        assert self.state is not None and self._api is not None and self._worker is not None
+        self.state = BackendState(self.state.port, self._api.pid, self._worker.pid, os.getpid())
+        write_state(self.data_dir, self.state)
+
+    def _watch(self) -> None:
+        """Restart a worker or API that died, a few times a minute at most."""
+        while not self._stop.wait(0.5):
+            with self._lock:
+                for role in ("worker", "api"):
+                    proc = self._worker if role == "worker" else self._api
+                    if proc is None or proc.poll() is None or self._stop.is_set():
+                        continue
+                    now = time.monotonic()
+                    self._restarts = [t for t in self._restarts if now - t < 60]
+                    if len(self._restarts) >= RESTARTS_PER_MINUTE:
+                        continue
+                    self._restarts.append(now)
+                    self.on_event(f"the {role} stopped (exit {proc.returncode}); restarting it")
+                    if role == "worker":
+                        self._worker = self._spawn("worker")
+                    else:
+                        self._api = self._spawn("api", self.state.port if self.state else None)
+                    self._save_state()
+
+
+def _stop_child(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    with contextlib.suppress(psutil.NoSuchProcess):
+        stop_process(psutil.Process(proc.pid))
+    proc.wait(5)  # reap it, so no zombie is left behind

@@ -1,0 +1,84 @@
+"""Validation through a real worker on both brokers, with results read back through the API."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+from PIL import Image as PILImage
+from sqlalchemy import insert, select
+
+from tests.e2e.helpers import all_images, create_job, start, wait_finished
+from tests.support.stack import wait_for
+from worker.db.models import Image
+from worker.db.session import session_scope
+
+pytestmark = pytest.mark.slow
+
+
+def wait_run(client, job_id: int, level: str) -> dict:
+    def done():
+        s = client.get(f"/validation/job/{job_id}/").json()
+        return s if s.get("level") == level and s["status"] != "running" else None
+
+    return wait_for(done, 90, f"the {level} validation of job {job_id}", interval=0.2)
+
+
+def add_copy(stack, image: dict, name: str, transform) -> None:
+    """Store a transformed copy of a crawled image as one more image of its job."""
+    src = Path(stack.data_dir, image["file_path"])
+    rel = str(Path(image["file_path"]).with_name(name))
+    with PILImage.open(src) as im:
+        transform(im.convert("RGB")).save(Path(stack.data_dir, rel))
+    data = Path(stack.data_dir, rel).read_bytes()
+    with session_scope(stack.settings()) as db:
+        row = db.scalar(select(Image).where(Image.id == image["id"]))
+        db.execute(insert(Image).values(
+            job_id=row.job_id, chunk_id=row.chunk_id, keyword=row.keyword, engine=row.engine,
+            rank=10_000 + len(name), source_url=f"{row.source_url}#{name}", file_path=rel,
+            sha256=hashlib.sha256(data).hexdigest(), bytes=len(data),
+            width=PILImage.open(Path(stack.data_dir, rel)).width,
+            height=PILImage.open(Path(stack.data_dir, rel)).height,
+            format=name.rsplit(".", 1)[1].replace("jpg", "jpeg"), validation_issues=[],
+            validation_metrics={}))
+
+
+def test_levels_through_the_worker(live, users, fakeweb):
+    fakeweb.config.image_size = (640, 480)
+    user = users(live)
+    job = create_job(user.client, ["lighthouse"], ["bing"], 12, validate="fast")
+    start(user.client, job["id"])
+    assert wait_finished(user.client, job["id"], live)["status"] == "completed"
+    fast = wait_run(user.client, job["id"], "fast")  # started by itself after the crawl
+    assert fast["status"] == "completed" and fast["validated"] == fast["images_total"] == 12
+
+    crawled = all_images(user.client, job["id"])
+    add_copy(live, crawled[0], "same-pixels.png", lambda im: im)
+    add_copy(live, crawled[1], "smaller.jpg",
+             lambda im: im.resize((im.width // 2, im.height // 2)))
+
+    for level in ("medium", "slow"):
+        r = user.client.post(f"/validation/job/{job['id']}/", json={"level": level})
+        assert r.status_code == 200 and r.json()["images_count"] == 14
+        summary = wait_run(user.client, job["id"], level)
+        assert summary["status"] == "completed" and summary["validated"] == 14
+        assert summary["valid"] + summary["invalid"] + summary["duplicate"] == 14
+        images = {i["file_path"].rsplit("/", 1)[1]: i for i in all_images(user.client, job["id"])}
+        assert all(i["validation_level"] == level and i["validation_metrics"]
+                   for i in images.values())
+        exact = images["same-pixels.png"]
+        assert exact["validation_status"] == "duplicate"
+        assert "exact_duplicate" in exact["validation_issues"]
+        assert exact["validation_metrics"]["duplicate_of"] == crawled[0]["id"]
+        near = images["smaller.jpg"]
+        if level == "slow":
+            assert near["validation_status"] == "duplicate"
+            assert "near_duplicate" in near["validation_issues"]
+            assert near["validation_metrics"]["duplicate_of"] == crawled[1]["id"]
+            assert summary["issues"].get("near_duplicate", 0) >= 1
+        else:
+            assert "near_duplicate" not in near["validation_issues"]
+    dupes = user.client.get(f"/jobs/{job['id']}/images", params={"validation": "duplicate"})
+    assert {i["file_path"].rsplit("/", 1)[1] for i in dupes.json()["items"]} >= {
+        "same-pixels.png", "smaller.jpg"}

@@ -1,0 +1,116 @@
+"""Validation tasks, one per level, each taking a batch of a job's images.
+
+Each image's result is written as soon as it is known, so a run's progress is visible while it
+is under way. The batch that finishes a run last groups duplicates across the whole job (they
+can only be known once every image has its hashes) and closes the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from worker.celery_app import LEVELS, VALIDATION_RATE_LIMITS, app, validation_task_name
+from worker.db.models import Image, RunStatus, ValidationRun, ValidationStatus, utcnow
+from worker.db.session import session_factory
+from worker.settings import Settings
+from worker.validate import ImageCheck, check_image, find_duplicates, outcome
+
+log = logging.getLogger(__name__)
+
+
+def _is_current(db: Session, run_id: int, job_id: int) -> bool:
+    """False once a newer run of the job exists: its images now belong to that run."""
+    latest = db.scalar(select(ValidationRun.id).where(ValidationRun.job_id == job_id)
+                       .order_by(ValidationRun.id.desc()).limit(1))
+    return latest == run_id
+
+
+def _store(db: Session, image_id: int, run_id: int, level: str, check: ImageCheck) -> None:
+    db.execute(
+        update(Image).where(Image.id == image_id, Image.validation_run_id == run_id)
+        .values(validation_status=ValidationStatus(outcome(check.issues)),
+                validation_level=level, validation_issues=list(check.issues),
+                validation_metrics=dict(check.metrics), pixel_hash=check.pixel_hash,
+                phash=None if check.phash is None else f"{check.phash:016x}")
+    )
+
+
+def _stored_check(row: Image) -> ImageCheck:
+    phash = int(row.phash, 16) if row.phash else None
+    area = (row.width or 0) * (row.height or 0)
+    return ImageCheck(issues=list(row.validation_issues), metrics=dict(row.validation_metrics),
+                      pixel_hash=row.pixel_hash, phash=phash, area=area)
+
+
+def _close_run(db: Session, run: ValidationRun, settings: Settings) -> None:
+    """Mark duplicates across the job's images, then end the run."""
+    if run.level != "fast":
+        rows = db.scalars(select(Image).where(Image.validation_run_id == run.id,
+                                              Image.validation_status != ValidationStatus.pending)
+                          ).all()
+        items = [(row.id, _stored_check(row)) for row in rows]
+        by_id = {row.id: row for row in rows}
+        for image_id, (code, keeper) in find_duplicates(items, run.level,
+                                                        settings.validation).items():
+            row = by_id[image_id]
+            row.validation_issues = [*row.validation_issues, code]
+            row.validation_metrics = {**row.validation_metrics, "duplicate_of": keeper}
+            row.validation_status = ValidationStatus.duplicate
+    run.status = RunStatus.completed
+    run.finished_at = utcnow()
+
+
+def validate_batch(sessions: sessionmaker[Session], settings: Settings, level: str,
+                   image_ids: list[int], job_id: int, run_id: int) -> dict:
+    with sessions() as db:
+        if not _is_current(db, run_id, job_id):
+            return {"run_id": run_id, "skipped": True}
+        rows = db.execute(select(Image.id, Image.file_path).where(
+            Image.id.in_(image_ids), Image.validation_run_id == run_id)).all()
+    checked = 0
+    for image_id, file_path in rows:
+        check = check_image(Path(settings.data_dir, file_path), level, settings.validation)
+        with sessions() as db:
+            _store(db, image_id, run_id, level, check)
+            db.commit()
+        checked += 1
+    with sessions() as db:
+        run = db.execute(select(ValidationRun).where(ValidationRun.id == run_id)
+                         .with_for_update()).scalar_one_or_none()
+        if run is None:
+            return {"run_id": run_id, "skipped": True}
+        run.batches_done += 1
+        if run.batches_done >= run.batches and run.status is RunStatus.running:
+            _close_run(db, run, settings)
+        db.commit()
+    return {"run_id": run_id, "checked": checked}
+
+
+def _make_task(level: str):
+    @app.task(bind=True, name=validation_task_name(level),
+              rate_limit=VALIDATION_RATE_LIMITS[level])
+    def task(self, image_ids: list[int], job_id: int, run_id: int) -> dict:
+        settings: Settings = app.conf.pixcrawler_settings
+        try:
+            return validate_batch(session_factory(settings), settings, level, image_ids,
+                                  job_id, run_id)
+        except Exception as exc:
+            log.exception("validation batch %s of run %s failed", self.request.id, run_id)
+            with session_factory(settings)() as db:
+                db.execute(update(ValidationRun).where(ValidationRun.id == run_id)
+                           .values(status=RunStatus.failed, finished_at=utcnow(),
+                                   error=f"{type(exc).__name__}: {exc}"))
+                db.commit()
+            return {"run_id": run_id, "error": str(exc)}
+
+    task.__doc__ = f"Validate a batch of a job's images at the {level!r} level."
+    return task
+
+
+validate_image_fast_task, validate_image_medium_task, validate_image_slow_task = (
+    _make_task(level) for level in LEVELS
+)

@@ -1,0 +1,76 @@
+"""Numbers computed from the small analysis image: tone, colour, information and sharpness.
+
+Tone, colour and entropy come from one 768-bin histogram of the YCbCr analysis image (Y is the
+luminance Pillow's "L" uses; Cb and Cr measure colour directly), so no per-pixel work happens
+in Python or numpy for them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+SHARPNESS_SIDE = 256
+"""Long side the grey image is box-scaled to before measuring sharpness, so the score does not
+depend on the image's own size (downscaling makes any picture look sharper)."""
+
+_LEVELS = np.arange(256)
+_NEUTRAL = 128
+_DISTANCE = np.abs(_LEVELS - _NEUTRAL)
+
+
+@dataclass(frozen=True)
+class Tone:
+    brightness: float
+    brightness_p05: int
+    brightness_p95: int
+    entropy: float
+    chroma_p99: int
+    """Distance from neutral grey (0–128) that 99 % of pixels stay within on Cb and on Cr."""
+
+
+def tone(ycbcr: Image.Image) -> Tone:
+    counts = np.asarray(ycbcr.histogram(), dtype=np.int64).reshape(3, 256)
+    luma = counts[0]
+    total = int(luma.sum())
+    return Tone(
+        brightness=float(luma @ _LEVELS) / total,
+        brightness_p05=_percentile(luma, 0.05),
+        brightness_p95=_percentile(luma, 0.95),
+        entropy=_entropy(luma, total),
+        chroma_p99=max(_percentile(_fold(channel), 0.99) for channel in counts[1:]),
+    )
+
+
+def sharpness(luminance: Image.Image) -> float:
+    """Variance of the 4-neighbour Laplacian: edges and texture raise it, blur flattens it."""
+    width, height = luminance.size
+    if max(width, height) > SHARPNESS_SIDE:
+        ratio = SHARPNESS_SIDE / max(width, height)
+        size = (max(1, round(width * ratio)), max(1, round(height * ratio)))
+        luminance = luminance.resize(size, Image.Resampling.BOX)
+    grey = np.asarray(luminance, dtype=np.float32)
+    if grey.shape[0] < 3 or grey.shape[1] < 3:
+        return 0.0
+    laplacian = (
+        grey[:-2, 1:-1] + grey[2:, 1:-1] + grey[1:-1, :-2] + grey[1:-1, 2:] - 4 * grey[1:-1, 1:-1]
+    )
+    return float(laplacian.var())
+
+
+def _fold(channel: np.ndarray) -> np.ndarray:
+    """Histogram of distance from neutral (bin d: pixels at 128 ± d)."""
+    return np.bincount(_DISTANCE, weights=channel, minlength=_NEUTRAL + 1)
+
+
+def _percentile(counts: np.ndarray, q: float) -> int:
+    """Smallest value with at least a fraction ``q`` of the pixels at or below it."""
+    cumulative = np.cumsum(counts)
+    return int(np.searchsorted(cumulative, q * cumulative[-1]))
+
+
+def _entropy(counts: np.ndarray, total: int) -> float:
+    p = counts[counts > 0] / total
+    return float(-(p * np.log2(p)).sum()) + 0.0  # + 0.0 turns -0.0 (a flat image) into 0.0
