@@ -64,13 +64,13 @@ def test_lifecycle_attach_restart_and_quit(tmp_path, fakeweb):
     events: list[str] = []
     backend = EmbeddedBackend(data, concurrency=2, env=backend_env(fakeweb),
                               on_event=events.append)
+    second = EmbeddedBackend(data)
     try:
         url = backend.start()
         assert url.startswith("http://127.0.0.1:")
         assert httpx.get(f"{url}/api/v1/health").json()["status"] == "ok"
         assert backend.status()["api"] == backend.status()["worker"] == "running"
 
-        second = EmbeddedBackend(data)
         assert second.start() == url and not second.owned
         second.stop()  # an attached instance leaves the backend running
         assert httpx.get(f"{url}/api/v1/health").status_code == 200
@@ -92,6 +92,7 @@ def test_lifecycle_attach_restart_and_quit(tmp_path, fakeweb):
         assert final["status"] == "completed" and final["downloaded_images"] == 40
         pids = [backend.state.api_pid, backend.state.worker_pid]
     finally:
+        second.stop()  # stops only what it started, should it have started anything
         backend.stop()
     assert not any(alive(pid) for pid in pids), "quitting left a backend process behind"
     assert read_state(data) is None

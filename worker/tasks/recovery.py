@@ -57,11 +57,16 @@ def sweep(settings: Settings, celery: Celery) -> int:
 
 
 def _loop(settings: Settings, celery: Celery) -> None:
+    last_error = ""
     while not _stop.is_set():
         try:
             sweep(settings, celery)
-        except Exception:
-            log.exception("chunk recovery sweep failed; will try again")
+            last_error = ""
+        except Exception as exc:
+            # Said once, not every interval: e.g. a new database the API has yet to migrate.
+            if str(exc) != last_error:
+                log.warning("chunk recovery sweep failed (%s); will keep trying", exc)
+            last_error = str(exc)
         _stop.wait(settings.recovery_interval)
 
 

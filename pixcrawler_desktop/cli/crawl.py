@@ -1,0 +1,146 @@
+"""`pixcrawler crawl`: keywords in, a dataset folder out, in one command.
+
+By default the work is done by the embedded backend, started for the crawl and stopped after
+it; with --server by that server. The first Ctrl-C cancels the job through the API, waits for
+the server to confirm, and still writes what was downloaded (exit 130).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from pixcrawler_desktop.cli.config import default_data_dir
+from pixcrawler_desktop.cli.context import Context
+from pixcrawler_desktop.cli.dataset import (
+    Dataset,
+    Fetch,
+    check_destination,
+    local_reader,
+    write_dataset,
+)
+from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageError
+from pixcrawler_desktop.cli.follow import cancel_and_wait, follow_job, wait_validation
+from pixcrawler_desktop.cli.interrupt import Interrupt
+from pixcrawler_desktop.cli.progress import make_view
+from pixcrawler_desktop.cli.session import Session, local_session, remote_session
+from pixcrawler_desktop.client import ApiError, Image, Job, PixCrawlerClient, ValidationSummary
+
+IMAGES_PAGE = 500
+MAX_NAME = 200
+
+
+def run(args: argparse.Namespace, ctx: Context) -> int:
+    folder = Path(args.out).expanduser().resolve()
+    try:
+        check_destination(folder)
+    except FileExistsError as exc:
+        raise UsageError(f"--out: {exc}") from None
+    with _session(args, ctx) as session:
+        return _crawl(args, ctx, session, folder)
+
+
+@contextlib.contextmanager
+def _session(args: argparse.Namespace, ctx: Context) -> Iterator[Session]:
+    if args.server:
+        session = remote_session(args, ctx.token_store())
+        try:
+            yield session
+        finally:
+            session.client.close()
+    else:
+        data_dir = Path(args.data_dir).expanduser().resolve() if args.data_dir \
+            else default_data_dir()
+        with local_session(data_dir, args.concurrency, ctx.out) as session:
+            yield session
+
+
+def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Path) -> int:
+    out, client = ctx.out, session.client
+    summary: ValidationSummary | None = None
+    # From here on Ctrl-C only sets a flag: a job created or started while it arrives is
+    # still cancelled properly instead of being left running on the server.
+    with Interrupt() as stop:
+        job = _create_and_start(client, args)
+        out.info(f"Crawling job {job.id}: {', '.join(job.keywords)} on "
+                 f"{', '.join(job.engines)} (Ctrl-C cancels and keeps what was downloaded)")
+        view = make_view(out)
+        try:
+            final = follow_job(client, job.id, view, stop)
+            if stop.requested and not final.finished:
+                out.info("Cancelling …")
+                final = cancel_and_wait(client, job.id, view)
+            if args.validate and not stop.requested and final.downloaded_images > 0:
+                client.validate(job.id, args.validate)
+                summary = wait_validation(client, job.id, view, stop)
+        finally:
+            view.close()
+        images = all_images(client, job.id)
+        out.info(f"Writing {len(images)} images to {folder} …")
+        fetch = local_reader(session.data_dir) if session.data_dir else _remote_reader(client)
+        dataset = write_dataset(folder, job.keywords, images, fetch)
+        interrupted = stop.requested
+    job = client.job(job.id)
+    for line in dataset.skipped:
+        out.warn(line)
+    _report(ctx, job, final.status, dataset, summary, interrupted)
+    if interrupted:
+        return INTERRUPTED
+    if job.status != "completed" or dataset.skipped or (summary and summary.status == "failed"):
+        return API_ERROR
+    return OK
+
+
+def _create_and_start(client: PixCrawlerClient, args: argparse.Namespace) -> Job:
+    """A job that could not be started (rate limit, broker down) is deleted again, so a
+    failed command leaves nothing behind."""
+    job = client.create_job(args.name or _default_name(args.keywords), args.keywords,
+                            args.engines, args.max_images, respect_robots=not args.no_robots)
+    try:
+        client.start(job.id)
+    except ApiError:
+        with contextlib.suppress(ApiError):
+            client.delete(job.id)
+        raise
+    return job
+
+
+def all_images(client: PixCrawlerClient, job_id: int) -> list[Image]:
+    images: dict[int, Image] = {}
+    page = 1
+    while True:
+        batch = client.images(job_id, page=page, page_size=IMAGES_PAGE)
+        for image in batch.items:
+            images.setdefault(image.id, image)
+        if not batch.items or page * IMAGES_PAGE >= batch.total:
+            return sorted(images.values(), key=lambda i: i.id)
+        page += 1
+
+
+def _remote_reader(client: PixCrawlerClient) -> Fetch:
+    return lambda image: client.image_bytes(image.id)
+
+
+def _default_name(keywords: list[str]) -> str:
+    name = "crawl: " + ", ".join(keywords)
+    return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
+
+
+def _report(ctx: Context, job: Job, status: str, dataset: Dataset,
+            summary: ValidationSummary | None, interrupted: bool) -> None:
+    result = {
+        "job": job,
+        "status": status,
+        "interrupted": interrupted,
+        "dataset": {"folder": str(dataset.folder), "images": len(dataset.rows),
+                    "skipped": dataset.skipped, "manifest_csv": str(dataset.manifest_csv),
+                    "manifest_jsonl": str(dataset.manifest_jsonl)},
+        "validation": summary,
+    }
+    lines = [f"Job {job.id} {status}: {len(dataset.rows)} images saved to {dataset.folder}"]
+    if summary is not None:
+        lines.append(f"Validation ({summary.level}) {summary.status}: {summary.valid} valid, "
+                     f"{summary.invalid} invalid, {summary.duplicate} duplicate")
+    ctx.out.data(result, lines)

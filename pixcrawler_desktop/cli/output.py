@@ -1,0 +1,99 @@
+"""What the CLI prints, and where: data on stdout, everything else on stderr.
+
+With `--json` stdout carries only JSON, so scripts can pipe it to `jq` while progress, warnings
+and errors still reach the person at the terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from pixcrawler_desktop.client import Chunk, Job
+
+
+def as_json(value: Any) -> Any:
+    """Models as the server's JSON (`validate`, not `validate_level`; ISO dates)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, dict):
+        return {k: as_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_json(v) for v in value]
+    return value
+
+
+class Output:
+    """The streams are looked up on each write, so tests capturing sys.stdout see it all."""
+
+    def __init__(self, *, json_mode: bool = False, quiet: bool = False) -> None:
+        self.json_mode = json_mode
+        self.quiet = quiet
+
+    def data(self, value: Any, text: str | Iterable[str] | None = None) -> None:
+        """The command's result: JSON in --json mode, else `text` (lines) if given."""
+        if self.json_mode:
+            self.json_line(value, indent=2)
+        elif text is not None:
+            lines = [text] if isinstance(text, str) else list(text)
+            for line in lines:
+                print(line, file=sys.stdout)
+            sys.stdout.flush()
+
+    def json_line(self, value: Any, *, indent: int | None = None) -> None:
+        sys.stdout.write(json.dumps(as_json(value), ensure_ascii=False, indent=indent) + "\n")
+        sys.stdout.flush()
+
+    def info(self, message: str) -> None:
+        """Progress notes for people; `--quiet` drops them."""
+        if not self.quiet:
+            print(message, file=sys.stderr, flush=True)
+
+    def warn(self, message: str) -> None:
+        print(f"warning: {message}", file=sys.stderr, flush=True)
+
+    def error(self, message: str) -> None:
+        print(f"error: {message}", file=sys.stderr, flush=True)
+
+
+def job_rows(jobs: Sequence[Job]) -> list[str]:
+    """`jobs list` as aligned columns."""
+    rows = [("ID", "STATUS", "PROGRESS", "IMAGES", "NAME")]
+    rows += [(str(j.id), j.status, f"{j.progress}%", str(j.downloaded_images), j.name)
+             for j in jobs]
+    return _columns(rows)
+
+
+def job_details(job: Job, chunks: Sequence[Chunk]) -> list[str]:
+    """`jobs show`: the job's fields, then one line per keyword × engine chunk."""
+    lines = [
+        f"job {job.id}: {job.name}",
+        f"  status      {job.status} ({job.progress}%)",
+        f"  keywords    {', '.join(job.keywords)}",
+        f"  engines     {', '.join(job.engines)}",
+        f"  max images  {job.max_images} per keyword",
+        f"  images      {job.downloaded_images}",
+        f"  chunks      {job.completed_chunks} completed, {job.active_chunks} active, "
+        f"{job.failed_chunks} failed, {job.cancelled_chunks} cancelled of {job.total_chunks}",
+        f"  robots.txt  {'respected' if job.respect_robots else 'ignored'}",
+        f"  created     {job.created_at:%Y-%m-%d %H:%M:%S}",
+    ]
+    if job.validate_level:
+        lines.append(f"  validate    {job.validate_level}")
+    if chunks:
+        lines.append("")
+        rows = [("KEYWORD", "ENGINE", "STATUS", "IMAGES", "ERROR")]
+        rows += [(c.keyword, c.engine, c.status, f"{c.downloaded}/{c.target}",
+                  c.last_error or "") for c in chunks]
+        lines += _columns(rows)
+    return lines
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]

@@ -1,0 +1,131 @@
+"""Getting a signed-in client: to a server (stored sign-in or a password on stdin), or to the
+embedded backend on this computer, started for the command and stopped after it."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pixcrawler_desktop.cli.config import CliConfig
+from pixcrawler_desktop.cli.exitcodes import CONNECTION, CliError, NeedsSignIn, UsageError
+from pixcrawler_desktop.cli.interrupt import uninterruptible
+from pixcrawler_desktop.cli.output import Output
+from pixcrawler_desktop.client import (
+    AuthError,
+    MemoryTokenStore,
+    PixCrawlerClient,
+    TokenStore,
+)
+from pixcrawler_desktop.local import BackendError, EmbeddedBackend, local_credentials
+
+
+@dataclass
+class Session:
+    """A signed-in client; `data_dir` is set when the server is the local backend, whose
+    image files can then be copied straight from disk."""
+
+    client: PixCrawlerClient
+    data_dir: Path | None = None
+
+
+def read_password(args: argparse.Namespace) -> str:
+    """The first line of stdin with --password-stdin (so it stays out of `ps` and the shell
+    history), else a hidden prompt."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise UsageError("--password-stdin: no password on standard input")
+        return password
+    try:
+        return getpass.getpass("Password: ")
+    except EOFError:
+        raise UsageError("no password given (use --password-stdin in scripts)") from None
+
+
+def read_email(args: argparse.Namespace, known: str | None) -> str:
+    if args.email:
+        return args.email.strip()
+    if known:
+        return known
+    if args.password_stdin or not sys.stdin.isatty():
+        raise UsageError("--email is required when the password comes from standard input")
+    print("Email: ", end="", file=sys.stderr, flush=True)
+    email = sys.stdin.readline().strip()
+    if not email:
+        raise UsageError("no email given")
+    return email
+
+
+def server_url(args: argparse.Namespace, config: CliConfig) -> str:
+    server = args.server or config.server
+    if not server:
+        raise NeedsSignIn("no server: sign in first with `pixcrawler --server URL login`")
+    return server
+
+
+def remote_session(args: argparse.Namespace, store: TokenStore) -> Session:
+    """The server from --server or the config, signed in with --password-stdin (kept nowhere)
+    or with the refresh token `login` stored."""
+    config = CliConfig.load()
+    client = PixCrawlerClient(server_url(args, config), token_store=store)
+    try:
+        known = config.accounts.get(client.base_url)
+        if args.password_stdin:
+            client.login(read_email(args, known), read_password(args))
+            return Session(client)
+        email = args.email.strip() if args.email else known
+        if email is None:
+            raise NeedsSignIn(f"not signed in to {client.base_url}: run "
+                              f"`pixcrawler --server {client.base_url} login`")
+        if client.resume(email) is None:
+            hint = "" if store.available else f" ({store.reason})"
+            raise NeedsSignIn(f"not signed in to {client.base_url} as {email}{hint}: run "
+                              f"`pixcrawler --server {client.base_url} login`, or pass "
+                              "--email and --password-stdin")
+    except BaseException:
+        client.close()
+        raise
+    return Session(client)
+
+
+@contextlib.contextmanager
+def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Session]:
+    """The embedded backend for `data_dir`, signed in with its automatic local account.
+
+    An app already running the backend on this folder is joined and left running; one started
+    here is stopped on the way out, whatever happened, and without letting Ctrl-C cut the stop
+    short.
+    """
+    backend = EmbeddedBackend(data_dir, concurrency=concurrency, on_event=out.info)
+    client: PixCrawlerClient | None = None
+    try:
+        out.info(f"Starting the local backend in {data_dir} …")
+        try:
+            url = backend.start()
+        except BackendError as exc:
+            raise CliError(f"the local backend did not start: {exc}", CONNECTION) from None
+        client = PixCrawlerClient(url, token_store=MemoryTokenStore())
+        sign_in_local(client, data_dir)
+        yield Session(client, data_dir)
+    finally:
+        if client is not None:
+            client.close()
+        with uninterruptible():
+            if backend.owned:
+                out.info("Stopping the local backend …")
+            backend.stop()
+
+
+def sign_in_local(client: PixCrawlerClient, data_dir: Path) -> None:
+    """The local account is made on first use of a data folder: register it if login fails."""
+    email, password = local_credentials(data_dir)
+    try:
+        client.login(email, password)
+    except AuthError:
+        client.register(email, password)
+        client.login(email, password)
