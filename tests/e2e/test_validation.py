@@ -25,12 +25,22 @@ def wait_run(client, job_id: int, level: str) -> dict:
     return wait_for(done, 90, f"the {level} validation of job {job_id}", interval=0.2)
 
 
-def add_copy(stack, image: dict, name: str, transform) -> None:
-    """Store a transformed copy of a crawled image as one more image of its job."""
+def with_comment(data: bytes) -> bytes:
+    """The same JPEG with a comment segment added: other bytes, the very same pixels."""
+    comment = b"re-uploaded by someone else"
+    return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
+
+
+def add_copy(stack, image: dict, name: str, transform=None, edit_bytes=None) -> None:
+    """Store a copy of a crawled image (its pixels transformed, or its bytes edited) as one
+    more image of its job."""
     src = Path(stack.data_dir, image["file_path"])
     rel = str(Path(image["file_path"]).with_name(name))
-    with PILImage.open(src) as im:
-        transform(im.convert("RGB")).save(Path(stack.data_dir, rel))
+    if edit_bytes is not None:
+        Path(stack.data_dir, rel).write_bytes(edit_bytes(src.read_bytes()))
+    else:
+        with PILImage.open(src) as im:
+            transform(im.convert("RGB")).save(Path(stack.data_dir, rel))
     data = Path(stack.data_dir, rel).read_bytes()
     with session_scope(stack.settings()) as db:
         row = db.scalar(select(Image).where(Image.id == image["id"]))
@@ -54,7 +64,7 @@ def test_levels_through_the_worker(live, users, fakeweb):
     assert fast["status"] == "completed" and fast["validated"] == fast["images_total"] == 12
 
     crawled = all_images(user.client, job["id"])
-    add_copy(live, crawled[0], "same-pixels.png", lambda im: im)
+    add_copy(live, crawled[0], "same-pixels.jpg", edit_bytes=with_comment)
     add_copy(live, crawled[1], "smaller.jpg",
              lambda im: im.resize((im.width // 2, im.height // 2)))
 
@@ -67,7 +77,7 @@ def test_levels_through_the_worker(live, users, fakeweb):
         images = {i["file_path"].rsplit("/", 1)[1]: i for i in all_images(user.client, job["id"])}
         assert all(i["validation_level"] == level and i["validation_metrics"]
                    for i in images.values())
-        exact = images["same-pixels.png"]
+        exact = images["same-pixels.jpg"]
         assert exact["validation_status"] == "duplicate"
         assert "exact_duplicate" in exact["validation_issues"]
         assert exact["validation_metrics"]["duplicate_of"] == crawled[0]["id"]
@@ -81,4 +91,4 @@ def test_levels_through_the_worker(live, users, fakeweb):
             assert "near_duplicate" not in near["validation_issues"]
     dupes = user.client.get(f"/jobs/{job['id']}/images", params={"validation": "duplicate"})
     assert {i["file_path"].rsplit("/", 1)[1] for i in dupes.json()["items"]} >= {
-        "same-pixels.png", "smaller.jpg"}
+        "same-pixels.jpg", "smaller.jpg"}

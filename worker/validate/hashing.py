@@ -46,7 +46,8 @@ def phash(luminance: Image.Image, orientation: int = 1) -> int:
     if orientation in _UPRIGHT:
         small = small.transpose(_UPRIGHT[orientation])
     coefficients = _DCT @ np.asarray(small, dtype=np.float64) @ _DCT_T
-    low = coefficients[:_KEEP, :_KEEP]
+    # Rounding drops floating-point dust, so flat areas hash the same on every machine.
+    low = np.round(coefficients[:_KEEP, :_KEEP], 3)
     bits = (low > np.median(low)).ravel()
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
 

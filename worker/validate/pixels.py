@@ -7,11 +7,12 @@ entropy-coded data is still read, so a file that stops early still fails (as lon
 ``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False, Pillow's default, which this package never
 changes). Other formats have no such shortcut: they decode at full size and are box-reduced.
 
-The pixel digest is taken at that same reduced scale (a 4×4 box mean, or the JPEG's own DCT
+The pixel digest is taken at the reduced scale too (box means, or the JPEG's own DCT
 scaling), because a second pass over full-size pixels would cost more than the decode
-saves. Lossless re-encodings (a PNG re-saved, metadata stripped, a JPEG made progressive)
-decode to identical reduced pixels; the digests differ between levels, so compare them only
-within one validation run.
+saves. Lossless re-encodings (a PNG re-saved, metadata stripped, a JPEG made progressive
+losslessly) decode to identical reduced pixels. A PNG saved from a decoded JPEG does not
+match its JPEG here (box means of the full decode versus DCT scaling); the slow level groups
+the two as near duplicates. Medium and slow share this one decode, so their digests agree.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Decoded:
 
 
 def decode(im: Image.Image, side: int, orientation: int) -> Decoded:
-    """Load the first frame, digest its (reduced) pixels and derive the analysis image.
+    """Load the first frame, digest its reduced pixels and derive the analysis image.
     Decoder errors propagate for the caller to turn into an issue code."""
     stored_width = im.width
     jpeg = im.format == "JPEG"
@@ -46,9 +47,11 @@ def decode(im: Image.Image, side: int, orientation: int) -> Decoded:
     started = time.perf_counter()
     im.load()
     decode_ms = (time.perf_counter() - started) * 1000
+    decoded_at = round(stored_width / im.width)
     reduced = _shrink(_eight_bit(im), side)
-    scale = round(stored_width / reduced.width)
-    digest = pixel_digest(reduced, f"{'jpeg' if jpeg else 'box'}/{scale}:o{orientation}")
+    # The tag keeps digests made along different paths (DCT scale, box scale) apart.
+    path = f"{'jpeg' if jpeg else 'full'}/{decoded_at}/{round(stored_width / reduced.width)}"
+    digest = pixel_digest(reduced, f"{path}:o{orientation}")
     return Decoded(_analysis(reduced), digest, decode_ms)
 
 
@@ -93,9 +96,9 @@ def _shrink(im: Image.Image, side: int) -> Image.Image:
 def _analysis(im: Image.Image) -> Image.Image:
     if im.mode == "YCbCr":
         return im
-    if im.mode in ("RGBA", "LA"):
-        rgba = im.convert("RGBA")
-        flat = Image.new("RGB", im.size, _WHITE)
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        im = flat
-    return im.convert("YCbCr")
+    if im.mode not in ("RGBA", "LA"):
+        return im.convert("YCbCr")
+    rgba = im.convert("RGBA")
+    flat = Image.new("RGB", im.size, _WHITE)
+    flat.paste(rgba, mask=rgba.getchannel("A"))
+    return flat.convert("YCbCr")

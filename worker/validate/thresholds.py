@@ -26,7 +26,9 @@ class Thresholds:
     """Bytes; larger files are ``file_too_large`` (the downloader's default byte limit)."""
     max_pixels: int = 80_000_000
     """Width × height above which an image is a ``decompression_bomb``: decoding it would take
-    gigabytes. Kept under Pillow's own warning limit (about 89.5 million)."""
+    gigabytes. Kept under Pillow's own warning limit (about 89.5 million); Pillow refuses twice
+    that by itself (``PIL.Image.MAX_IMAGE_PIXELS``), so raising this beyond 179 million has
+    no effect unless that is raised too."""
     max_aspect_ratio: float = 3.0
     """Long side / short side above which the shape is an ``odd_aspect_ratio`` (banners,
     strips, panoramas)."""
@@ -45,9 +47,10 @@ class Thresholds:
     """Differing bits (of 64) between perceptual hashes that still make a ``near_duplicate``:
     resized, re-encoded and slightly cropped copies land within it, unrelated photos far
     outside (about 32 on average)."""
-    blurry_below: float = 60.0
-    """Variance of the Laplacian of the grey image scaled to a 256-pixel long side: under
-    this an image is ``blurry``."""
+    blurry_below: float = 120.0
+    """Variance of the Laplacian of the grey image scaled to a 160-pixel long side: under
+    this an image is ``blurry``. Sharp photos score several hundred and more; a 640-pixel
+    photo blurred with a radius of 2 scores around or under 100."""
 
     def __post_init__(self) -> None:
         for field in fields(self):
