@@ -174,12 +174,15 @@ def test_duplicates_are_recorded_once(web: FakeWeb, tmp_path: Path) -> None:
 
 
 def test_failed_downloads_are_reported_and_replaced(web: FakeWeb, tmp_path: Path) -> None:
-    web.config.faults["mixed"] = {1: "status404=1", 3: "html=1", 4: "cut=1"}
+    # The good images answer slowly, so the three failures are all in before the target is met
+    # (otherwise a failure still in flight at that moment is cancelled, not counted).
+    faults = {i: "latency=0.5" for i in range(12)}
+    faults.update({1: "status404=1", 3: "html=1", 4: "cut=1"})
+    web.config.faults["mixed"] = faults
     sink = MemorySink()
     outcome = chunk(web, tmp_path, "mixed", 8, sink, max_retries=0)
 
     assert outcome.downloaded == 8 and outcome.error is None
-    # ranks 0-9 start together (target + margin), so all three failures happen and are replaced
     reasons = dict(sink.failures)
     assert outcome.failed == len(sink.failures) == 3
     assert reasons[web.result_image_url("mixed", 1)] == "HTTP 404"

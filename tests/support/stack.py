@@ -55,10 +55,25 @@ def drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+REDIS_CLAIM_KEY = "pixcrawler:test-stack"
+
+
+def claim_redis_db() -> int:
+    """A Redis database no other test deployment uses (also across concurrent test runs): the
+    first of 1–14 whose claim key we can set (15 is the search-limit tests'). The claim
+    expires, so a killed run frees it."""
+    import redis
+
+    for db in range(1, 15):
+        conn = redis.Redis.from_url(f"{REDIS_URL}/{db}")
+        if conn.set(REDIS_CLAIM_KEY, os.getpid(), nx=True, ex=3600):
+            return db
+    raise AssertionError("all Redis databases 1-14 are claimed by other test deployments")
+
+
 class Stack:
     """One server deployment: its settings as environment variables, its API and workers."""
 
-    _redis_dbs = iter(range(8, 16))  # each deployment gets a Redis database of its own
 
     def __init__(self, kind: str, workdir: Path, engine_urls: dict[str, str]) -> None:
         self.kind = kind
@@ -83,7 +98,7 @@ class Stack:
             env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
         if kind == "postgres":
             self.pg_db = create_pg_database()
-            self.redis_db = next(Stack._redis_dbs)
+            self.redis_db = claim_redis_db()
             env["PIXCRAWLER_MODE"] = "server"
             env["PIXCRAWLER_DATABASE_URL"] = f"postgresql://postgres@127.0.0.1:5432/{self.pg_db}"
             env["PIXCRAWLER_BROKER_URL"] = f"{REDIS_URL}/{self.redis_db}"
@@ -101,10 +116,13 @@ class Stack:
                   if not k.startswith("PIXCRAWLER_ENGINE_")}
         return Settings(_env_file=None, **values)
 
-    def _flush_redis(self) -> None:
+    def _flush_redis(self, keep_claim: bool = True) -> None:
         import redis
 
-        redis.Redis.from_url(f"{REDIS_URL}/{self.redis_db}").flushdb()
+        conn = redis.Redis.from_url(f"{REDIS_URL}/{self.redis_db}")
+        conn.flushdb()
+        if keep_claim:
+            conn.set(REDIS_CLAIM_KEY, os.getpid(), ex=3600)
 
     def process_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PIXCRAWLER_")}
@@ -178,4 +196,4 @@ class Stack:
         if self.pg_db:
             drop_pg_database(self.pg_db)
         if self.redis_db is not None:
-            self._flush_redis()
+            self._flush_redis(keep_claim=False)
