@@ -4,5 +4,5 @@
 # without them their tests skip locally and fail under CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh test
+scripts/setup.sh test,build
 exec .venv/bin/python -m pytest "$@"

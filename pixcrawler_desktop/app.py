@@ -1,0 +1,69 @@
+"""`pixcrawler-desktop`: build the QApplication, sign in, open the main window.
+
+Qt is imported only here and in `ui/`, so the CLI and the server roles of
+`python -m pixcrawler_desktop` never load it. The first window needs only Qt and a few small
+modules; the API client, the keyring and the main window load after it is on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QApplication
+
+from pixcrawler_desktop.ui import resources
+from pixcrawler_desktop.ui.controller import AppController
+from pixcrawler_desktop.ui.crash import CrashReporter, setup_logging
+from pixcrawler_desktop.ui.settings import APPLICATION, ORGANIZATION, THEMES, AppSettings
+from pixcrawler_desktop.ui.theme import Theme
+from pixcrawler_desktop.ui.tokenstore import LazyTokenStore
+
+log = logging.getLogger(__name__)
+
+
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="pixcrawler-desktop",
+                                     description="PixCrawler Desktop: build image datasets.")
+    parser.add_argument("--server", help="server address to offer at sign-in")
+    parser.add_argument("--theme", choices=THEMES, help="override the saved theme for this run")
+    parser.add_argument("--no-resume", action="store_true",
+                        help="ask for the password even if a sign-in is stored")
+    return parser.parse_known_args(list(argv))  # the rest is for Qt (-platform, -style, …)
+
+
+def create_application(qt_args: Sequence[str]) -> QApplication:
+    app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
+    assert isinstance(app, QApplication)
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setDesktopFileName(resources.metadata()["desktop_file"])
+    app.setWindowIcon(resources.app_icon())
+    return app
+
+
+def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppController]:
+    """Everything up to the first window, without entering the event loop (for the bench)."""
+    args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
+    reporter = CrashReporter(setup_logging())
+    app = create_application(qt_args)
+    reporter.install()
+    settings = AppSettings()
+    if args.server:
+        settings.remember_server(args.server)
+    theme = Theme(app, args.theme or settings.theme)
+    controller = AppController(settings, LazyTokenStore(), theme=theme, parent=app)
+    app.aboutToQuit.connect(controller.shutdown)
+    controller.start(resume=not args.no_resume)
+    return app, controller
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    app, _controller = build(argv)
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The app's life: sign in, the main window, signing in again, signing out, quitting.
+
+Sign-in is a dialog of its own at start and after signing out. When the server ends a
+session later (a refused refresh), the dialog opens over the main window, which keeps
+everything it shows; signing in again resumes it where it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from pixcrawler_desktop.ui.settings import AppSettings
+from pixcrawler_desktop.ui.signin import ClientFactory, SignInDialog, make_client
+from pixcrawler_desktop.ui.tasks import TaskRunner
+from pixcrawler_desktop.ui.theme import Theme
+
+if TYPE_CHECKING:  # the main window and the client load after sign-in, not at launch
+    from pixcrawler_desktop.client.api import PixCrawlerClient
+    from pixcrawler_desktop.client.tokens import TokenStore
+    from pixcrawler_desktop.ui.mainwindow import MainWindow
+    from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
+
+log = logging.getLogger(__name__)
+
+SHUTDOWN_WAIT_MS = 3000
+
+
+class AppController(QObject):
+    window_shown = Signal(object)   # MainWindow
+    sign_in_shown = Signal(object)  # SignInDialog
+
+    def __init__(self, settings: AppSettings, store: TokenStore, *,
+                 client_factory: ClientFactory = make_client, theme: Theme | None = None,
+                 cache: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.store = store
+        self.client_factory = client_factory
+        self.theme = theme
+        self.cache = cache
+        self.runner = TaskRunner(4, self)
+        self.thumb_runner = TaskRunner(4, self)
+        self.window: MainWindow | None = None
+        self.dialog: SignInDialog | None = None
+        self.client: PixCrawlerClient | None = None
+        self._keyring_said = False
+        self._closed = False
+
+    # -- signing in -----------------------------------------------------------------------
+    def start(self, *, resume: bool = True) -> SignInDialog:
+        """Show the sign-in dialog; with `resume`, try the stored token right away."""
+        dialog = self._sign_in_dialog()
+        dialog.show()
+        if resume:
+            dialog.try_resume()
+        return dialog
+
+    def _sign_in_dialog(self, message: str = "", parent: MainWindow | None = None
+                        ) -> SignInDialog:
+        dialog = SignInDialog(self.settings, self.store, self.runner,
+                              client_factory=self.client_factory, message=message,
+                              keyring_notice=not self._keyring_said, parent=parent)
+        dialog.notice_shown.connect(self._notice_shown)
+        dialog.accepted.connect(lambda: self._signed_in(dialog))
+        self.dialog = dialog
+        self.sign_in_shown.emit(dialog)
+        return dialog
+
+    def _notice_shown(self) -> None:
+        self._keyring_said = True
+
+    def _signed_in(self, dialog: SignInDialog) -> None:
+        from pixcrawler_desktop.ui.mainwindow import MainWindow
+
+        client, user = dialog.client, dialog.user
+        assert client is not None and user is not None
+        old, self.client = self.client, client
+        if self.window is None:
+            self.window = MainWindow(client, user, self.settings, self.runner,
+                                     self.thumb_runner, self.theme, self.cache)
+            self.window.session_expired.connect(self._session_expired)
+            self.window.sign_out_requested.connect(self.sign_out)
+            self.window.show()
+        else:
+            self.window.set_session(client, user)
+            self.window.notify(f"Signed in again as {user.email}")
+        if old is not None and old is not client:
+            old.close()
+        if not self.store.available and not self._keyring_said:
+            self._keyring_said = True  # the keyring failed only now, while saving the token
+            self.window.notify(self.store.reason or "")
+        self.window_shown.emit(self.window)
+
+    def _session_expired(self, reason: str) -> None:
+        """Sign in again over the window, which keeps its content meanwhile."""
+        if self.window is None or (self.dialog is not None and self.dialog.isVisible()):
+            return
+        dialog = self._sign_in_dialog(
+            f"Your session has ended ({reason}). Sign in again to continue.", self.window)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.open()
+
+    def sign_out(self) -> None:
+        """Forget the stored token and go back to the sign-in dialog."""
+        client, window = self.client, self.window
+        self.client, self.window = None, None
+        dialog = self.start(resume=False)
+        if window is not None:
+            window.shutdown()
+            window.close()
+            window.deleteLater()
+        if client is not None:
+            def forget() -> None:
+                client.logout(forget=True)  # the keyring may block: not on the UI thread
+                client.close()
+            self.runner.run(forget)
+        dialog.raise_()
+
+    # -- quitting -------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop streams and timers, let calls in flight finish (up to a limit), close."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.window is not None:
+            self.window.shutdown()
+        if self.dialog is not None:
+            self.runner.cancel_owned_by(self.dialog)
+        self.thumb_runner.shutdown(SHUTDOWN_WAIT_MS // 2)
+        if not self.runner.shutdown(SHUTDOWN_WAIT_MS):
+            log.warning("quitting with background calls still running")
+        if self.client is not None:
+            self.client.close()  # also ends event streams still reading

@@ -1,0 +1,286 @@
+"""The gallery: a job's images as thumbnails with validation badges, filterable by keyword
+and outcome, each openable full size and, for a local server, showable in its folder.
+
+Image metadata comes in pages in the background; while a job runs, new pages are fetched
+at most once a second however fast progress events arrive. Thumbnails are loaded only for
+the tiles the view actually paints (see GalleryModel).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QListView,
+    QMenu,
+    QPushButton,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pixcrawler_desktop.client.api import PixCrawlerClient
+from pixcrawler_desktop.client.models import Image, Job, Page
+from pixcrawler_desktop.ui import resources, roles
+from pixcrawler_desktop.ui.delegates import ThumbnailDelegate
+from pixcrawler_desktop.ui.forms import role_label
+from pixcrawler_desktop.ui.gallery_model import GalleryFilter, GalleryModel
+from pixcrawler_desktop.ui.imageviewer import ImageDialog
+from pixcrawler_desktop.ui.localfiles import local_file, show_in_folder
+from pixcrawler_desktop.ui.settings import AppSettings
+from pixcrawler_desktop.ui.tasks import TaskRunner
+from pixcrawler_desktop.ui.theme import themed_icon
+from pixcrawler_desktop.ui.thumbnails import ThumbnailCache, ThumbnailLoader
+from pixcrawler_desktop.ui.widgets import Placeholder
+
+PAGE_SIZE = 200  # parsing a page holds the GIL: small pages keep the UI thread free
+REFRESH_MS = 1000
+OUTCOME_LABELS = {"valid": "Valid", "invalid": "Invalid", "duplicate": "Duplicates",
+                  "pending": "Not validated"}
+
+
+class GalleryView(QWidget):
+    failed = Signal(object)
+    loaded = Signal(int)  # number of images known after a page arrived
+
+    def __init__(self, client: PixCrawlerClient, runner: TaskRunner, thumb_runner: TaskRunner,
+                 settings: AppSettings, cache: ThumbnailCache | None = None,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.runner = runner
+        self.settings = settings
+        self.job: Job | None = None
+        self.total = 0
+        self.dialog: ImageDialog | None = None
+        self.thumbnails = ThumbnailLoader(client, thumb_runner, cache, parent=self)
+        self.model = GalleryModel(self.thumbnails, self)
+        self.thumbnails.ready.connect(self.model.thumbnail_ready)
+        self.proxy = GalleryFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self._loading = False
+        self._again = False
+        self._generation = 0
+        self._local_path: Path | None = None
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._build()
+
+    def _build(self) -> None:
+        self.keyword_combo = QComboBox(objectName="keyword_filter")
+        self.keyword_combo.setMinimumContentsLength(14)
+        self.keyword_combo.currentIndexChanged.connect(
+            lambda _: self.proxy.set_keyword(self.keyword_combo.currentData()))
+        self.outcome_combo = QComboBox(objectName="outcome_filter")
+        self.outcome_combo.addItem("All outcomes", None)
+        for outcome, label in OUTCOME_LABELS.items():
+            self.outcome_combo.addItem(resources.pixmap(f"badge-{outcome}", 16), label, outcome)
+        self.outcome_combo.currentIndexChanged.connect(
+            lambda _: self.proxy.set_outcome(self.outcome_combo.currentData()))
+        self.count_label = role_label("", "subtle", wrap=False, name="gallery_count")
+        self.open_button = QPushButton("Open", objectName="open_image")
+        self.open_button.setIcon(themed_icon("image"))
+        self.open_button.clicked.connect(self.open_current)
+        self.folder_button = QPushButton("Show in folder", objectName="show_in_folder")
+        self.folder_button.setIcon(themed_icon("folder"))
+        self.folder_button.clicked.connect(self.show_current_in_folder)
+        bar = QHBoxLayout()
+        bar.addWidget(self.keyword_combo)
+        bar.addWidget(self.outcome_combo)
+        bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.open_button)
+        bar.addWidget(self.folder_button)
+
+        self.view = QListView(objectName="gallery")
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setLayoutMode(QListView.LayoutMode.Batched)  # big pages lay out in steps
+        self.view.setBatchSize(200)
+        picture = QSize(self.thumbnails.size, self.thumbnails.size * 7 // 9)
+        delegate = ThumbnailDelegate(picture, self.view)
+        self.view.setIconSize(picture)
+        self.view.setGridSize(delegate.sizeHint(QStyleOptionViewItem(), QModelIndex()))
+        self.view.setWordWrap(False)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setModel(self.proxy)
+        self.view.setItemDelegate(delegate)
+        self.view.activated.connect(lambda _index: self.open_current())
+        self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+        self.list_area = Placeholder(self.view, "No images yet.")
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(10, 8, 10, 8)
+        layout.addLayout(bar)
+        layout.addWidget(self.list_area, 1)
+        self.placeholder = Placeholder(content, "Select a job to see its images.")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.placeholder)
+        self._enable_buttons()
+
+    # -- public ---------------------------------------------------------------------------
+    def retheme(self) -> None:
+        self.open_button.setIcon(themed_icon("image"))
+        self.folder_button.setIcon(themed_icon("folder"))
+
+    def set_client(self, client: PixCrawlerClient) -> None:
+        self.client = client
+        self.thumbnails.reset(client)
+
+    def show_job(self, job: Job | None) -> None:
+        if job is not None and self.job is not None and job.id == self.job.id:
+            self.job = job
+            return
+        self._generation += 1
+        self._loading = self._again = False
+        self._refresh_timer.stop()
+        self.runner.cancel_owned_by(self)
+        self.thumbnails.reset()
+        self.job = job
+        self.total = 0
+        self.model.clear()
+        self.placeholder.show_content(job is not None)
+        if job is None:
+            return
+        self.keyword_combo.blockSignals(True)
+        self.keyword_combo.clear()
+        self.keyword_combo.addItem("All keywords", None)
+        for keyword in job.keywords:
+            self.keyword_combo.addItem(keyword, keyword)
+        self.keyword_combo.blockSignals(False)
+        self.proxy.set_keyword(None)
+        self._load(1)
+
+    def request_refresh(self) -> None:
+        """New images may exist: fetch them soon, at most once per REFRESH_MS."""
+        if not self._refresh_timer.isActive():
+            self._refresh_timer.start(REFRESH_MS)
+
+    def refresh(self) -> None:
+        """Fetch images added since the last fetch."""
+        if self.job is not None:
+            self._load(len(self.model.images()) // PAGE_SIZE + 1)
+
+    def reload(self) -> None:
+        """Fetch every page again (validation outcomes changed)."""
+        if self.job is not None:
+            self.thumbnails.reset()
+            self._load(1)
+
+    def stop(self) -> None:
+        self._refresh_timer.stop()
+        self.runner.cancel_owned_by(self)
+        self.thumbnails.reset()
+        self._loading = False
+
+    # -- loading --------------------------------------------------------------------------
+    def _load(self, page: int) -> None:
+        if self._loading:
+            self._again = True
+            return
+        assert self.job is not None
+        self._loading = True
+        client, job_id, generation = self.client, self.job.id, self._generation
+        self.runner.run(lambda: client.images(job_id, page=page, page_size=PAGE_SIZE),
+                        lambda result: self._page_loaded(generation, page, result),
+                        lambda exc: self._load_failed(generation, exc), owner=self)
+
+    def _page_loaded(self, generation: int, page: int, result: Page[Image]) -> None:
+        if generation != self._generation:
+            return
+        self._loading = False
+        self.total = result.total
+        self.model.merge(result.items)
+        self._update_count()
+        self.loaded.emit(len(self.model.images()))
+        if page * PAGE_SIZE < result.total and result.items:
+            self._load(page + 1)
+        elif self._again:
+            self._again = False
+            self.refresh()
+
+    def _load_failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._loading = self._again = False
+        self.failed.emit(exc)
+
+    # -- selection and actions ------------------------------------------------------------
+    def current_image(self) -> Image | None:
+        index = self.view.currentIndex()
+        return index.data(roles.OBJECT) if index.isValid() else None
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        self._local_path = None
+        self._enable_buttons()
+        image = current.data(roles.OBJECT) if current.isValid() else None
+        if image is None:
+            return
+        server, data_dir = self.client.base_url, self.settings.local_data_dir
+        self.runner.run(lambda: local_file(server, data_dir, image.file_path),
+                        lambda path: self._located(image.id, path), owner=self)
+
+    def _located(self, image_id: int, path: Path | None) -> None:
+        image = self.current_image()
+        if image is not None and image.id == image_id:
+            self._local_path = path
+            self._enable_buttons()
+
+    def _enable_buttons(self) -> None:
+        self.open_button.setEnabled(self.view.currentIndex().isValid())
+        self.folder_button.setEnabled(self._local_path is not None)
+        self.folder_button.setToolTip(
+            str(self._local_path) if self._local_path
+            else "Available for images of a server on this computer "
+                 "(set its data folder in Settings)")
+
+    def open_current(self) -> None:
+        image = self.current_image()
+        if image is None:
+            return
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = ImageDialog(self.client, self.runner, image, self._local_path,
+                                  show_in_folder, self)
+        self.dialog.show()
+
+    def show_current_in_folder(self) -> None:
+        if self._local_path is not None:
+            show_in_folder(self._local_path)
+
+    def _context_menu(self, pos: QPoint) -> None:
+        if not self.view.indexAt(pos).isValid():
+            return
+        menu = QMenu(self)
+        menu.addAction(themed_icon("image"), "Open", self.open_current)
+        folder = menu.addAction(themed_icon("folder"), "Show in folder",
+                                self.show_current_in_folder)
+        folder.setEnabled(self._local_path is not None)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _update_count(self, *_args: object) -> None:
+        shown, known = self.proxy.rowCount(), len(self.model.images())
+        self.list_area.show_content(known > 0, "No images yet. They appear here as the crawl "
+                                               "downloads them." if self.job else "")
+        if known == 0:
+            self.count_label.setText("")
+        elif shown == known:
+            self.count_label.setText(f"{known} images")
+        else:
+            self.count_label.setText(f"{shown} of {known} images shown")
+        self._enable_buttons()

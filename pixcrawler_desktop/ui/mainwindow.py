@@ -1,0 +1,475 @@
+"""The main window: the jobs table on top; the selected job's progress and gallery below.
+
+The window runs every server call through the task runner and funnels every failure into
+`report()`, which decides what the user sees: the server's `detail` in the status bar, a
+return to sign-in for an ended session, a background reconnect loop when the server is
+unreachable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
+
+from pixcrawler_desktop.client.api import PixCrawlerClient
+from pixcrawler_desktop.client.errors import ApiError, AuthError, ConnectionLost
+from pixcrawler_desktop.client.models import (
+    FINISHED,
+    CancelResult,
+    Job,
+    Progress,
+    StartResult,
+    User,
+)
+from pixcrawler_desktop.ui import resources, roles
+from pixcrawler_desktop.ui.actions import JobActions
+from pixcrawler_desktop.ui.connection import Reconnector
+from pixcrawler_desktop.ui.errors import describe
+from pixcrawler_desktop.ui.gallery import GalleryView
+from pixcrawler_desktop.ui.jobs_model import with_status
+from pixcrawler_desktop.ui.jobs_panel import JobsPanel
+from pixcrawler_desktop.ui.jobview import JobView
+from pixcrawler_desktop.ui.newjob import NewJobDialog
+from pixcrawler_desktop.ui.settings import AppSettings
+from pixcrawler_desktop.ui.settings_dialog import SettingsDialog
+from pixcrawler_desktop.ui.tasks import TaskRunner
+from pixcrawler_desktop.ui.theme import Theme, themed_icon
+from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    session_expired = Signal(str)   # the server's reason; the controller shows sign-in
+    sign_out_requested = Signal()
+
+    def __init__(self, client: PixCrawlerClient, user: User, settings: AppSettings,
+                 runner: TaskRunner, thumb_runner: TaskRunner, theme: Theme | None = None,
+                 cache: ThumbnailCache | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.client = client
+        self.user = user
+        self.settings = settings
+        self.runner = runner
+        self.theme = theme
+        self.signed_in = True
+        self.offline = False
+        self.dialog: QWidget | None = None  # the dialog opened last (tests reach it here)
+        self._busy_jobs: set[int] = set()
+        self._heard: dict[int, float] = {}  # job id -> when its latest progress event came
+        self.setWindowIcon(resources.app_icon())
+        self.resize(1180, 780)
+
+        self.actions = JobActions(self)
+        self.actions.triggered.connect(self._on_action)
+        self.jobs = JobsPanel(self.actions, self)
+        self.job_view = JobView(client, runner, settings.poll_interval, self)
+        self.gallery = GalleryView(client, runner, thumb_runner, settings, cache, self)
+        self.reconnector = Reconnector(client, runner, self)
+        self._build()
+        self._connect()
+        self._jobs_timer = QTimer(self)
+        self._jobs_timer.timeout.connect(self.refresh_jobs)
+        self._jobs_timer.setInterval(max(200, int(settings.poll_interval * 1000)))
+        if theme is not None:
+            theme.changed.connect(lambda _scheme: self.retheme())
+        self._update_title()
+        self._set_connection_text()
+        self._sync_actions()
+        self.refresh_jobs()
+
+    # -- layout ---------------------------------------------------------------------------
+    def _build(self) -> None:
+        toolbar = QToolBar("Jobs", self, objectName="toolbar")
+        toolbar.setMovable(False)
+        toolbar.setIconSize(resources.icon_size(toolbar=True))
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for key in ("new", "start", "cancel", "retry", "validate", "delete", "refresh"):
+            toolbar.addAction(self.actions[key])
+            if key in ("new", "delete"):
+                toolbar.addSeparator()
+        self.actions.style_validate_button(toolbar.widgetForAction(self.actions["validate"]))
+        self.addToolBar(toolbar)
+        self.toolbar = toolbar
+
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addAction(self.actions["new"])
+        self.goto_action = file_menu.addAction("&Go to job…", self._ask_job_id)
+        self.goto_action.setShortcut("Ctrl+G")
+        file_menu.addSeparator()
+        self.settings_action = file_menu.addAction(themed_icon("settings"), "&Settings…",
+                                                   self.open_settings)
+        self.settings_action.setShortcut("Ctrl+,")
+        self.sign_out_action = file_menu.addAction(themed_icon("signout"), "Sign &out",
+                                                   self.sign_out_requested.emit)
+        file_menu.addSeparator()
+        file_menu.addAction("&Quit", self.close).setShortcut("Ctrl+Q")
+        job_menu = menu.addMenu("&Job")
+        self.actions.fill_menu(job_menu, with_new=False)
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction("&About PixCrawler", self._about)
+
+        self.tabs = QTabWidget(objectName="job_tabs")
+        self.tabs.addTab(self.job_view, themed_icon("progress"), "Progress")
+        self.tabs.addTab(self.gallery, themed_icon("gallery"), "Gallery")
+        splitter = QSplitter(Qt.Orientation.Vertical, objectName="splitter")
+        splitter.addWidget(self.jobs)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([300, 440])
+        splitter.setChildrenCollapsible(False)
+        self.setCentralWidget(splitter)
+
+        self.message = QLabel(objectName="status_message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.connection = QLabel(objectName="connection")
+        self.connection.setProperty("role", "subtle")
+        self.statusBar().addWidget(self.message, 1)
+        self.statusBar().addPermanentWidget(self.connection)
+
+    def _connect(self) -> None:
+        self.jobs.selected.connect(self._job_selected)
+        self.jobs.changed.connect(self._selected_job_changed)
+        self.jobs.opened.connect(lambda _job: self.tabs.setCurrentWidget(self.job_view))
+        self.job_view.progress.connect(self._on_progress)
+        self.job_view.failed.connect(self.report)
+        self.job_view.validation_finished.connect(self._validation_finished)
+        self.gallery.failed.connect(self.report)
+        self.reconnector.reconnected.connect(self._reconnected)
+        self.reconnector.attempt_failed.connect(
+            lambda detail: self._set_connection_text(f"Offline, retrying: {detail}"))
+
+    def retheme(self) -> None:
+        self.actions.retheme()
+        self.jobs.retheme()
+        self.gallery.retheme()
+        self.settings_action.setIcon(themed_icon("settings"))
+        self.sign_out_action.setIcon(themed_icon("signout"))
+        self.tabs.setTabIcon(0, themed_icon("progress"))
+        self.tabs.setTabIcon(1, themed_icon("gallery"))
+
+    def _update_title(self) -> None:
+        self.setWindowTitle(f"PixCrawler — {self.user.email} on {self.client.base_url}")
+
+    # -- session --------------------------------------------------------------------------
+    def set_session(self, client: PixCrawlerClient, user: User) -> None:
+        """Signed in again (same or other account): keep the window, swap the client."""
+        same_user = user.id == self.user.id and client.base_url == self.client.base_url
+        self.client, self.user, self.signed_in = client, user, True
+        self.job_view.set_client(client)
+        self.gallery.set_client(client)
+        self.reconnector.set_client(client)
+        self._update_title()
+        self._set_connection_text()
+        if not same_user:
+            self.job_view.show_job(None)
+            self.gallery.show_job(None)
+            self.jobs.model.clear()
+        else:
+            self.job_view.reload()
+        self.refresh_jobs()
+
+    def session_ended(self) -> None:
+        """The server refused our tokens: stop talking to it but keep what is on screen."""
+        self.signed_in = False
+        self.job_view.stop()
+        self.gallery.stop()
+        self._jobs_timer.stop()
+        self.reconnector.stop()
+        self.actions.update(None, signed_in=False)
+        self._set_connection_text("Signed out")
+
+    # -- feedback -------------------------------------------------------------------------
+    def notify(self, text: str) -> None:
+        self._show_message(text, "statusOk")
+
+    def report(self, exc: BaseException) -> None:
+        """Show any failure the right way; never raises."""
+        if isinstance(exc, AuthError):
+            if self.signed_in:
+                self._show_message(describe(exc), "statusError")
+                self.session_ended()
+                self.session_expired.emit(exc.detail)
+            return
+        if isinstance(exc, ConnectionLost):
+            self._went_offline(exc)
+            return
+        if not isinstance(exc, ApiError):
+            log.error("unexpected error in a background call", exc_info=exc)
+        self._show_message(describe(exc), "statusError")
+
+    def status_text(self) -> str:
+        return self.message.text()
+
+    def _show_message(self, text: str, role: str) -> None:
+        self.message.setText(text)
+        self.message.setToolTip(text)
+        self.message.setProperty("role", role)
+        self.message.style().unpolish(self.message)
+        self.message.style().polish(self.message)
+
+    def _went_offline(self, exc: ConnectionLost) -> None:
+        if not self.offline:
+            self.offline = True
+            self._show_message(f"{exc.detail}. Reconnecting…", "statusError")
+            self._set_connection_text("Offline")
+        self.reconnector.start()
+
+    def _reconnected(self) -> None:
+        self.offline = False
+        self.notify("Reconnected")
+        self._set_connection_text()
+        self.refresh_jobs()
+        self.job_view.reload()
+        self.gallery.refresh()
+
+    def _set_connection_text(self, text: str | None = None) -> None:
+        self.connection.setText(text or f"{self.user.email} · {self.client.base_url}")
+
+    # -- jobs list ------------------------------------------------------------------------
+    def call(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+             job_id: int | None = None) -> None:
+        """A server call for this window; failures go to report(). A job's actions stay
+        disabled while a call about it is out, so a double click sends one request."""
+        if job_id is not None:
+            self._busy_jobs.add(job_id)
+            self._sync_actions()
+
+        def done(result: Any) -> None:
+            self._release(job_id)
+            if on_done is not None:
+                on_done(result)
+
+        def failed(exc: BaseException) -> None:
+            self._release(job_id)
+            self.report(exc)
+
+        self.runner.run(fn, done, failed, owner=self)
+
+    def _release(self, job_id: int | None) -> None:
+        if job_id is not None:
+            self._busy_jobs.discard(job_id)
+            self._sync_actions()
+
+    def refresh_jobs(self) -> None:
+        if not self.signed_in:
+            return
+        client, sent = self.client, time.monotonic()
+        self.call(client.all_jobs, lambda jobs: self._jobs_loaded(jobs, sent))
+
+    def _fresher(self, job: Job, sent: float) -> Job:
+        """The listed job, unless a progress event newer than the request came meanwhile:
+        a list fetched just before a job finished must not turn it back to running."""
+        if self._heard.get(job.id, float("-inf")) > sent:
+            return self.jobs.model.job(job.id) or job
+        return job
+
+    def _jobs_loaded(self, jobs: list[Job], sent: float) -> None:
+        if self.offline:
+            self._reconnected_quietly()
+        jobs = [self._fresher(job, sent) for job in jobs]
+        self.jobs.model.set_jobs(jobs)
+        if any(job.status == "running" for job in jobs):
+            if not self._jobs_timer.isActive():
+                self._jobs_timer.start()
+        else:
+            self._jobs_timer.stop()
+        if self.jobs.current_job() is None and jobs:
+            self.jobs.select(self.jobs.proxy.index(0, 0).data(roles.OBJECT).id)
+        self._sync_actions()
+
+    def _reconnected_quietly(self) -> None:
+        """A call succeeded before the reconnector noticed: we are back online."""
+        self.reconnector.stop()
+        self._reconnected()
+
+    def _refresh_job(self, job_id: int) -> None:
+        client, sent = self.client, time.monotonic()
+        self.call(lambda: client.job(job_id), lambda job: self._job_loaded(job, sent))
+
+    def _job_loaded(self, job: Job, sent: float) -> None:
+        job = self._fresher(job, sent)
+        self.jobs.model.upsert(job)
+        current = self.jobs.current_job()
+        if current is not None and current.id == job.id:
+            self._selected_job_changed(job)
+        if job.status == "running" and not self._jobs_timer.isActive():
+            self._jobs_timer.start()
+
+    def open_job(self, job_id: int) -> None:
+        """Show a job by id (Go to job…): someone else's gives the server's 403 detail."""
+        def loaded(job: Job) -> None:
+            self.jobs.model.upsert(job)
+            self.jobs.select(job.id)
+            self.tabs.setCurrentWidget(self.job_view)
+
+        client = self.client
+        self.call(lambda: client.job(job_id), loaded)
+
+    def _ask_job_id(self) -> None:
+        job_id, ok = QInputDialog.getInt(self, "PixCrawler — Go to job", "Job number:", 1, 1)
+        if ok:
+            self.open_job(job_id)
+
+    # -- selection ------------------------------------------------------------------------
+    def _job_selected(self, job: Job | None) -> None:
+        self._sync_actions()
+        self.job_view.show_job(job)
+        self.gallery.show_job(job)
+
+    def _selected_job_changed(self, job: Job) -> None:
+        self._sync_actions()
+        self.job_view.update_job(job)
+        self.gallery.show_job(job)
+
+    def _sync_actions(self) -> None:
+        job = self.jobs.current_job()
+        if job is not None and job.id in self._busy_jobs:
+            job = None
+        self.actions.update(job, signed_in=self.signed_in)
+        self.actions["new"].setEnabled(self.signed_in)
+        self.actions["refresh"].setEnabled(self.signed_in)
+
+    def _on_progress(self, progress: Progress) -> None:
+        self._heard[progress.job_id] = time.monotonic()
+        before = self.jobs.model.job(progress.job_id)
+        self.jobs.model.apply_progress(progress)
+        if before is None or before.downloaded_images != progress.downloaded_images:
+            self.gallery.request_refresh()
+        if progress.status in FINISHED and before is not None and before.status not in FINISHED:
+            self._refresh_job(progress.job_id)  # cancelled_chunks etc. are not in progress
+
+    def _validation_finished(self, job_id: int) -> None:
+        summary = self.job_view.summary
+        if summary is not None and summary.job_id == job_id:
+            self.notify(f"Validation finished ({summary.level}): {summary.valid} valid, "
+                        f"{summary.invalid} invalid, {summary.duplicate} duplicates")
+        if self.gallery.job is not None and self.gallery.job.id == job_id:
+            self.gallery.reload()
+
+    # -- actions --------------------------------------------------------------------------
+    def _on_action(self, key: str, argument: object) -> None:
+        if key == "new":
+            self.new_job()
+            return
+        if key == "refresh":
+            self.refresh_jobs()
+            self.job_view.reload()
+            self.gallery.reload()
+            return
+        job = self.jobs.current_job()
+        if job is None:
+            return
+        client, job_id = self.client, job.id
+        if key == "start":
+            self.call(lambda: client.start(job_id), lambda r: self._acted(job_id, r), job_id)
+        elif key == "cancel":
+            self.call(lambda: client.cancel(job_id), lambda r: self._acted(job_id, r), job_id)
+        elif key == "retry":
+            self.call(lambda: client.retry(job_id), lambda r: self._acted(job_id, r), job_id)
+        elif key == "validate":
+            level = str(argument or "medium")
+            self.call(lambda: client.validate(job_id, level),
+                      lambda r: self._validation_started(job_id, r.message), job_id)
+        elif key == "delete":
+            self._confirm_delete(job)
+
+    def _acted(self, job_id: int, result: StartResult | CancelResult) -> None:
+        """Take the status the server just answered with, follow the job live again (a
+        retried job was finished a moment ago), and fetch the rest of it."""
+        self.notify(result.message)
+        job = self.jobs.model.job(job_id)
+        if job is not None:
+            self._heard[job_id] = time.monotonic()  # newer than any list still on its way
+            self.jobs.model.upsert(with_status(job, result.status))
+        current = self.jobs.current_job()
+        if current is not None and current.id == job_id:
+            self.job_view.reload()
+        self._refresh_job(job_id)
+
+    def _validation_started(self, job_id: int, message: str) -> None:
+        self.notify(message)
+        if self.job_view.job is not None and self.job_view.job.id == job_id:
+            self.job_view.expect_validation()
+
+    def new_job(self) -> None:
+        dialog = NewJobDialog(self.client, self.runner, self)
+        dialog.accepted.connect(lambda: self._created(dialog.job))
+        self.dialog = dialog
+        dialog.open()
+
+    def _created(self, job: Job | None) -> None:
+        if job is None:
+            return
+        self.jobs.model.upsert(job)
+        self.jobs.select(job.id)
+        self.notify(f"Created job “{job.name}” with {job.total_chunks} chunks")
+
+    def _confirm_delete(self, job: Job) -> None:
+        box = QMessageBox(QMessageBox.Icon.Question, "PixCrawler — Delete job",
+                          f"Delete “{job.name}” and its {job.downloaded_images} images?",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                          self)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        client, job_id, name = self.client, job.id, job.name
+
+        def answered(button: int) -> None:
+            if button == QMessageBox.StandardButton.Yes:
+                self.call(lambda: client.delete(job_id),
+                          lambda _r: self._deleted(job_id, name), job_id)
+
+        box.finished.connect(answered)
+        self.dialog = box
+        box.open()
+
+    def _deleted(self, job_id: int, name: str) -> None:
+        self.jobs.model.remove(job_id)
+        self.notify(f"Deleted job “{name}”")
+
+    def open_settings(self) -> None:
+        dialog = SettingsDialog(self.settings, self)
+        dialog.accepted.connect(self._settings_changed)
+        self.dialog = dialog
+        dialog.open()
+
+    def _settings_changed(self) -> None:
+        interval = self.settings.poll_interval
+        self.job_view.set_poll_interval(interval)
+        self._jobs_timer.setInterval(max(200, int(interval * 1000)))
+        if self.theme is not None:
+            self.theme.set_choice(self.settings.theme)
+
+    def _about(self) -> None:
+        meta = resources.metadata()
+        QMessageBox.about(self, "About PixCrawler",
+                          f"<b>{meta['application']}</b><br>{meta['description']}")
+
+    # -- closing --------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stop timers, streams and pending calls of this window (the pools stay up)."""
+        self._jobs_timer.stop()
+        self.reconnector.stop()
+        self.job_view.stop()
+        self.gallery.stop()
+        self.runner.cancel_owned_by(self)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()
+        super().closeEvent(event)

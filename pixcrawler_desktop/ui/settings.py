@@ -1,0 +1,124 @@
+"""The app's preferences, kept with QSettings under the organisation "PixCrawler".
+
+One typed wrapper so widgets never spell QSettings keys or convert QSettings' loosely typed
+values themselves (INI files return every value as a string).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = "PixCrawler"
+APPLICATION = "PixCrawler Desktop"
+DEFAULT_SERVER = "http://127.0.0.1:8000"
+THEMES = ("system", "light", "dark")
+MAX_SERVERS = 10
+
+
+def normalize_server(address: str) -> str:
+    """What the user typed as a server, as a base URL: scheme added, trailing slash and a
+    pasted API path removed, so one server is remembered once."""
+    text = address.strip().rstrip("/")
+    if text and "://" not in text:
+        text = "http://" + text
+    return text.removesuffix("/api/v1").rstrip("/")
+
+
+def default_data_dir() -> Path:
+    """Where a server on this machine keeps its files unless told otherwise (its own default)."""
+    return Path(platformdirs.user_data_dir("PixCrawler", appauthor=False))
+
+
+def _bool(value: object, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.lower() in ("1", "true", "yes")
+    return bool(value)
+
+
+class AppSettings:
+    """Typed access to the stored preferences; pass a QSettings to use another store."""
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store if store is not None else QSettings(ORGANIZATION, APPLICATION)
+
+    def sync(self) -> None:
+        self.store.sync()
+
+    # -- servers and accounts -------------------------------------------------------------
+    @property
+    def servers(self) -> list[str]:
+        value = self.store.value("servers/recent", [])
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in value or []]
+
+    def remember_server(self, server: str) -> None:
+        """Most recent first, no repeats, at most MAX_SERVERS."""
+        server = normalize_server(server)
+        recent = [server, *(s for s in self.servers if s != server)][:MAX_SERVERS]
+        self.store.setValue("servers/recent", recent)
+        self.store.setValue("servers/last", server)
+
+    def forget_server(self, server: str) -> None:
+        self.store.setValue("servers/recent", [s for s in self.servers if s != server])
+
+    @property
+    def last_server(self) -> str:
+        return str(self.store.value("servers/last", "") or (self.servers or [DEFAULT_SERVER])[0])
+
+    def last_email(self, server: str) -> str:
+        return str(self.store.value(f"accounts/{_key(server)}/email", "") or "")
+
+    def set_last_email(self, server: str, email: str) -> None:
+        self.store.setValue(f"accounts/{_key(server)}/email", email)
+
+    def keep_signed_in(self, server: str) -> bool:
+        return _bool(self.store.value(f"accounts/{_key(server)}/keep"), False)
+
+    def set_keep_signed_in(self, server: str, keep: bool) -> None:
+        self.store.setValue(f"accounts/{_key(server)}/keep", keep)
+
+    # -- behaviour ------------------------------------------------------------------------
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between progress polls when the event stream is unavailable."""
+        try:
+            value = float(self.store.value("jobs/pollInterval", 5.0))
+        except (TypeError, ValueError):
+            return 5.0
+        return min(max(value, 0.2), 600.0)
+
+    @poll_interval.setter
+    def poll_interval(self, seconds: float) -> None:
+        self.store.setValue("jobs/pollInterval", float(seconds))
+
+    @property
+    def theme(self) -> str:
+        value = str(self.store.value("appearance/theme", "system"))
+        return value if value in THEMES else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        if value not in THEMES:
+            raise ValueError(f"theme must be one of {THEMES}")
+        self.store.setValue("appearance/theme", value)
+
+    @property
+    def local_data_dir(self) -> Path:
+        """The data folder of a server running on this machine, for "Show in folder"."""
+        value = self.store.value("local/dataDir", "")
+        return Path(str(value)).expanduser() if value else default_data_dir()
+
+    @local_data_dir.setter
+    def local_data_dir(self, path: Path | str | None) -> None:
+        self.store.setValue("local/dataDir", str(path) if path else "")
+
+
+def _key(server: str) -> str:
+    """A QSettings group name for a server URL (slashes would nest groups)."""
+    return normalize_server(server).replace("://", "_").replace("/", "_").replace(":", "_")

@@ -1,0 +1,100 @@
+"""Settings: remembered servers, the polling interval, the theme and the local data folder."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pixcrawler_desktop.ui import resources
+from pixcrawler_desktop.ui.forms import role_label
+from pixcrawler_desktop.ui.settings import THEMES, AppSettings, default_data_dir
+
+THEME_LABELS = {"system": "Follow the system", "light": "Light", "dark": "Dark"}
+
+
+class SettingsDialog(QDialog):
+    """Edits an AppSettings; `apply()` (on OK) writes the values back."""
+
+    def __init__(self, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle("PixCrawler — Settings")
+        self.setWindowIcon(resources.app_icon())
+        self.setMinimumWidth(520)
+
+        self.servers = QListWidget(objectName="servers")
+        self.servers.addItems(settings.servers)
+        self.servers.setMaximumHeight(110)
+        remove = QPushButton("Forget server", objectName="forget_server")
+        remove.clicked.connect(self._forget_selected)
+        servers_box = QVBoxLayout()
+        servers_box.addWidget(self.servers)
+        servers_box.addWidget(remove)
+
+        self.poll = QDoubleSpinBox(objectName="poll_interval")
+        self.poll.setRange(0.2, 600)
+        self.poll.setDecimals(1)
+        self.poll.setSuffix(" s")
+        self.poll.setValue(settings.poll_interval)
+        self.poll.setToolTip("How often progress is fetched when live updates are unavailable")
+
+        self.theme = QComboBox(objectName="theme")
+        for value in THEMES:
+            self.theme.addItem(THEME_LABELS[value], value)
+        self.theme.setCurrentIndex(THEMES.index(settings.theme))
+
+        self.data_dir = QLineEdit(str(settings.local_data_dir), objectName="data_dir")
+        self.data_dir.setPlaceholderText(str(default_data_dir()))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        data_row = QHBoxLayout()
+        data_row.addWidget(self.data_dir, 1)
+        data_row.addWidget(browse)
+
+        form = QFormLayout()
+        form.addRow("Servers", servers_box)
+        form.addRow("Poll interval", self.poll)
+        form.addRow("Theme", self.theme)
+        form.addRow("Local data folder", data_row)
+        form.addRow("", role_label("The data folder of a PixCrawler server on this computer, "
+                                   "for “Show in folder” in the gallery.", "subtle"))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.accepted.connect(self.apply)
+
+    def _forget_selected(self) -> None:
+        for item in self.servers.selectedItems():
+            self.servers.takeItem(self.servers.row(item))
+
+    def _browse(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Local data folder", self.data_dir.text())
+        if folder:
+            self.data_dir.setText(folder)
+
+    def apply(self) -> None:
+        kept = {self.servers.item(i).text() for i in range(self.servers.count())}
+        for server in self.settings.servers:
+            if server not in kept:
+                self.settings.forget_server(server)
+        self.settings.poll_interval = self.poll.value()
+        self.settings.theme = self.theme.currentData()
+        text = self.data_dir.text().strip()
+        self.settings.local_data_dir = text if text and text != str(default_data_dir()) else None
+        self.settings.sync()
