@@ -18,7 +18,7 @@ import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
 from pixcrawler_desktop.local.state import BackendState, read_state
-from tests.build.conftest import BUILD_TIMEOUT, FrozenApp
+from tests.frozen.conftest import BUILD_TIMEOUT, FrozenApp
 from tests.cli.helpers import alive, check_dataset, processes_in, served_by
 from tests.conftest import require_services
 from tests.fakeweb.server import FakeWeb, FakeWebConfig
