@@ -33,7 +33,7 @@ async def hammer(url: str, headers: dict, clients: int, seconds: float) -> tuple
                 async with session.get(url) as r:
                     await r.read()
                     if r.status != 200:
-                        raise SystemExit(f"{url} answered {r.status}")
+                        raise SystemExit(f"{url} answered {r.status}: {await r.text()}")
                 latencies.append(time.perf_counter() - t0)
 
         t0 = time.perf_counter()

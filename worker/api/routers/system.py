@@ -34,12 +34,19 @@ class CachedProbe:
         self._failed_ttl = failed_ttl  # a failure is checked again sooner: it may be startup
         self._lock = threading.Lock()
         self._at = float("-inf")
-        self._value: dict = {"ok": False}
+        self._value: dict | None = None  # nothing known until the first check ends
 
     def status(self) -> dict:
-        ttl = self._ttl if self._value.get("ok") else self._failed_ttl
-        if time.monotonic() - self._at < ttl or not self._lock.acquire(blocking=False):
-            return self._value
+        value = self._value
+        if value is not None:
+            ttl = self._ttl if value.get("ok") else self._failed_ttl
+            if time.monotonic() - self._at < ttl or not self._lock.acquire(blocking=False):
+                return value
+        else:
+            self._lock.acquire()  # the first callers wait for the first answer
+            if self._value is not None:
+                self._lock.release()
+                return self._value
         try:
             self._value = self._check()
         except Exception as exc:
