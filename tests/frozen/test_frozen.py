@@ -18,10 +18,10 @@ import pytest
 from PyInstaller.archive.readers import CArchiveReader
 
 from pixcrawler_desktop.local.state import BackendState, read_state
-from tests.frozen.conftest import BUILD_TIMEOUT, FrozenApp
 from tests.cli.helpers import alive, check_dataset, processes_in, served_by
 from tests.conftest import require_services
 from tests.fakeweb.server import FakeWeb, FakeWebConfig
+from tests.frozen.conftest import BUILD_TIMEOUT, FrozenApp
 from tests.support.stack import ROOT, Stack, wait_for
 
 # The first test here waits for the session's build, so the limit covers it.
