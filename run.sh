@@ -1,30 +1,25 @@
 #!/usr/bin/env bash
-# Set up and run PixCrawler in embedded mode on this computer: the API on 127.0.0.1 over SQLite,
-# and a Celery worker on a filesystem broker, both under the user data folder. Ctrl-C stops both.
+# Set up PixCrawler (scripts/setup.sh) and open the desktop app. Its first choice at sign-in,
+# "This computer", runs the server here in the background (an API on 127.0.0.1 and a Celery
+# worker, under the user data folder) and stops it when the app quits. Without a display, the
+# app cannot open: say so and show the command-line tool instead, rather than let Qt abort.
 set -euo pipefail
 cd "$(dirname "$0")"
 scripts/setup.sh
-port="${PIXCRAWLER_PORT:-8000}"
-.venv/bin/python -m pixcrawler_desktop api --port "$port" &
-api=$!
-.venv/bin/python -m pixcrawler_desktop worker --loglevel WARNING &
-worker=$!
-trap 'kill $api $worker 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
-for _ in $(seq 1 100); do
-  curl -fs "http://127.0.0.1:$port/api/v1/health" >/dev/null 2>&1 && break
-  kill -0 $api 2>/dev/null || { echo "run.sh: the API did not start" >&2; exit 1; }
-  sleep 0.2
-done
-cat <<MSG
+case "$(uname -s)" in
+  Darwin|MINGW*|MSYS*|CYGWIN*) headless=false ;;  # these always have a window system
+  *) [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ] \
+       && headless=true || headless=false ;;
+esac
+if [ "$headless" = true ]; then
+  cat <<'MSG'
+run.sh: no display here (neither DISPLAY nor WAYLAND_DISPLAY is set), so the desktop app
+cannot open. The command-line tool does the same work on this computer, for example:
 
-PixCrawler is running on this computer.
-  API:   http://127.0.0.1:$port/api/v1   (interactive docs: http://127.0.0.1:$port/docs)
-  Data:  $(.venv/bin/python -c 'from worker.settings import get_settings; print(get_settings().data_dir)')
+  .venv/bin/pixcrawler crawl "red fox" --engines bing,duckduckgo --max-images 20 --out foxes
 
-Try it:
-  curl -s -X POST http://127.0.0.1:$port/api/v1/auth/register -H 'Content-Type: application/json' \\
-       -d '{"email": "me@example.com", "password": "a good password"}'
-  then log in at /api/v1/auth/login, create a job with POST /api/v1/jobs and start it.
-Press Ctrl-C to stop.
+(`.venv/bin/pixcrawler --help` lists the other commands.)
 MSG
-wait $api
+  exit 0
+fi
+exec .venv/bin/python -m pixcrawler_desktop "$@"

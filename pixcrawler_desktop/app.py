@@ -8,10 +8,14 @@ modules; the API client, the keyring and the main window load after it is on scr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
+import socket
 import sys
 from collections.abc import Sequence
 
+from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
 
 from pixcrawler_desktop.ui import resources
@@ -44,6 +48,34 @@ def create_application(qt_args: Sequence[str]) -> QApplication:
     return app
 
 
+_keep: list[object] = []  # the wakeup sockets live as long as the app
+
+
+def quit_on_signals(app: QApplication) -> None:
+    """Ctrl-C in a terminal (run.sh) or a SIGTERM quits like File ▸ Quit, so the backend's
+    processes are stopped too. Python runs signal handlers only when it gets control, which
+    Qt's event loop does not give it: the wakeup socket wakes the loop up for that."""
+    receive, send = socket.socketpair()
+    receive.setblocking(False)
+    send.setblocking(False)
+    try:
+        signal.set_wakeup_fd(send.fileno())
+    except ValueError:  # not the main thread (embedded in a test runner): leave it be
+        receive.close()
+        send.close()
+        return
+    notifier = QSocketNotifier(receive.fileno(), QSocketNotifier.Type.Read, app)
+
+    def drain() -> None:  # Python's signal handler runs as this returns to the loop
+        with contextlib.suppress(OSError):
+            receive.recv(64)
+
+    notifier.activated.connect(drain)
+    _keep.extend((receive, send, notifier))
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: app.quit())
+
+
 def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppController]:
     """Everything up to the first window, without entering the event loop (for the bench)."""
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -56,6 +88,7 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppControlle
     theme = Theme(app, args.theme or settings.theme)
     controller = AppController(settings, LazyTokenStore(), theme=theme, parent=app)
     app.aboutToQuit.connect(controller.shutdown)
+    quit_on_signals(app)
     controller.start(resume=not args.no_resume)
     return app, controller
 

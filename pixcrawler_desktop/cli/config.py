@@ -15,19 +15,13 @@ from pathlib import Path
 
 import platformdirs
 
+from pixcrawler_desktop.local.signin import default_data_dir
+
 APP_NAME = "PixCrawler"
 CONFIG_DIR_ENV = "PIXCRAWLER_CLI_CONFIG_DIR"
-DATA_DIR_ENV = "PIXCRAWLER_DATA_DIR"
 CONFIG_FILE = "cli.json"
 
-
-def default_data_dir() -> Path:
-    """The embedded backend's data folder: the same default as the server's settings
-    (PIXCRAWLER_DATA_DIR, else the platform's user data folder), so the CLI and the desktop app
-    share one local backend. Absolute, because the backend runs its processes inside it."""
-    value = os.environ.get(DATA_DIR_ENV)
-    path = Path(value) if value else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-    return path.expanduser().resolve()
+__all__ = ["CliConfig", "config_dir", "default_data_dir"]
 
 
 def config_dir() -> Path:

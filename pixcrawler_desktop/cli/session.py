@@ -16,12 +16,12 @@ from pixcrawler_desktop.cli.exitcodes import CONNECTION, CliError, NeedsSignIn, 
 from pixcrawler_desktop.cli.interrupt import uninterruptible
 from pixcrawler_desktop.cli.output import Output
 from pixcrawler_desktop.client import (
-    AuthError,
     MemoryTokenStore,
     PixCrawlerClient,
     TokenStore,
 )
-from pixcrawler_desktop.local import BackendError, EmbeddedBackend, local_credentials
+from pixcrawler_desktop.local import BackendError, EmbeddedBackend
+from pixcrawler_desktop.local.signin import sign_in_local
 
 
 @dataclass
@@ -120,12 +120,3 @@ def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Ses
                 out.info("Stopping the local backend …")
             backend.stop()
 
-
-def sign_in_local(client: PixCrawlerClient, data_dir: Path) -> None:
-    """The local account is made on first use of a data folder: register it if login fails."""
-    email, password = local_credentials(data_dir)
-    try:
-        client.login(email, password)
-    except AuthError:
-        client.register(email, password)
-        client.login(email, password)

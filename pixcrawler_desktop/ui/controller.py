@@ -3,6 +3,10 @@
 Sign-in is a dialog of its own at start and after signing out. When the server ends a
 session later (a refused refresh), the dialog opens over the main window, which keeps
 everything it shows; signing in again resumes it where it was.
+
+The controller also holds "This computer"'s backend for the whole run: signing out leaves it
+running (signing in again is then instant), a restart from the backend panel moves the window
+to the new address, and quitting waits until the processes it started have ended.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from pixcrawler_desktop.ui.localserver import LocalServer
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.signin import ClientFactory, SignInDialog, make_client
 from pixcrawler_desktop.ui.tasks import TaskRunner
@@ -19,6 +24,7 @@ from pixcrawler_desktop.ui.theme import Theme
 
 if TYPE_CHECKING:  # the main window and the client load after sign-in, not at launch
     from pixcrawler_desktop.client.api import PixCrawlerClient
+    from pixcrawler_desktop.client.models import User
     from pixcrawler_desktop.client.tokens import TokenStore
     from pixcrawler_desktop.ui.mainwindow import MainWindow
     from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
@@ -34,7 +40,8 @@ class AppController(QObject):
 
     def __init__(self, settings: AppSettings, store: TokenStore, *,
                  client_factory: ClientFactory = make_client, theme: Theme | None = None,
-                 cache: ThumbnailCache | None = None, parent: QObject | None = None) -> None:
+                 cache: ThumbnailCache | None = None, local: LocalServer | None = None,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.store = store
@@ -46,6 +53,9 @@ class AppController(QObject):
         self.window: MainWindow | None = None
         self.dialog: SignInDialog | None = None
         self.client: PixCrawlerClient | None = None
+        self.local = local if local is not None else LocalServer(
+            concurrency=settings.local_concurrency, parent=self)
+        self.local.event.connect(self._local_event)
         self._keyring_said = False
         self._closed = False
 
@@ -62,7 +72,8 @@ class AppController(QObject):
                         ) -> SignInDialog:
         dialog = SignInDialog(self.settings, self.store, self.runner,
                               client_factory=self.client_factory, message=message,
-                              keyring_notice=not self._keyring_said, parent=parent)
+                              keyring_notice=not self._keyring_said, local=self.local,
+                              parent=parent)
         dialog.notice_shown.connect(self._notice_shown)
         dialog.accepted.connect(lambda: self._signed_in(dialog))
         self.dialog = dialog
@@ -83,9 +94,12 @@ class AppController(QObject):
                                      self.thumb_runner, self.theme, self.cache)
             self.window.session_expired.connect(self._session_expired)
             self.window.sign_out_requested.connect(self.sign_out)
+            self.window.local_restart_requested.connect(self.restart_local)
+            self.window.set_local(self.local if dialog.local_session else None)
             self.window.show()
         else:
             self.window.set_session(client, user)
+            self.window.set_local(self.local if dialog.local_session else None)
             self.window.notify(f"Signed in again as {user.email}")
         if old is not None and old is not client:
             old.close()
@@ -119,6 +133,42 @@ class AppController(QObject):
             self.runner.run(forget)
         dialog.raise_()
 
+    # -- this computer's backend ---------------------------------------------------------
+    def _local_event(self, message: str) -> None:
+        """The backend's messages (a worker restarted by its watchdog) in the status bar."""
+        if self.window is not None and self.window.local_server is not None:
+            self.window.notify(f"Local server: {message}")
+
+    def restart_local(self, concurrency: int) -> None:
+        """Restart this computer's backend with `concurrency` worker threads; its address
+        changes, so the window moves to a new session there (same account, same view)."""
+        local, factory, store = self.local, self.client_factory, self.store
+        self.settings.local_concurrency = concurrency
+        self.settings.sync()
+        self.runner.run(lambda: local.sign_in(factory, store, restart=True,
+                                              concurrency=concurrency),
+                        self._local_restarted, self._local_restart_failed)
+
+    def _local_restarted(self, pair: tuple[PixCrawlerClient, User]) -> None:
+        client, user = pair
+        window = self.window
+        if window is None or window.local_server is None:
+            client.close()  # signed out meanwhile
+            return
+        old, self.client = self.client, client
+        window.set_session(client, user, moved=True)
+        window.local_restart_done(None)
+        if old is not None and old is not client:
+            old.close()
+
+    def _local_restart_failed(self, exc: BaseException) -> None:
+        from pixcrawler_desktop.local import BackendError
+        from pixcrawler_desktop.ui.errors import describe
+
+        if self.window is not None:
+            self.window.local_restart_done(str(exc) if isinstance(exc, BackendError)
+                                           else describe(exc))
+
     # -- quitting -------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop streams and timers, let calls in flight finish (up to a limit), close."""
@@ -134,3 +184,4 @@ class AppController(QObject):
             log.warning("quitting with background calls still running")
         if self.client is not None:
             self.client.close()  # also ends event streams still reading
+        self.local.stop_and_wait()  # the processes this app started end with it

@@ -54,6 +54,7 @@ class GalleryView(QWidget):
         self.client = client
         self.runner = runner
         self.settings = settings
+        self.data_dir: Path | None = None  # this computer's backend's folder, when signed in
         self.job: Job | None = None
         self.total = 0
         self.dialog: ImageDialog | None = None
@@ -142,9 +143,18 @@ class GalleryView(QWidget):
         self.client = client
         self.thumbnails.reset(client)
 
+    def set_data_dir(self, data_dir: Path | None) -> None:
+        """The server's data folder when the app runs it (known, so no setting is needed);
+        None falls back to the folder set in Settings."""
+        self.data_dir = data_dir
+
     def show_job(self, job: Job | None) -> None:
         if job is not None and self.job is not None and job.id == self.job.id:
             self.job = job
+            if job.downloaded_images > self.total:
+                # The jobs list may learn of new images before the progress event that
+                # would have asked for them (which then sees no change): fetch them anyway.
+                self.request_refresh()
             return
         self._generation += 1
         self._loading = self._again = False
@@ -231,7 +241,7 @@ class GalleryView(QWidget):
         image = current.data(roles.OBJECT) if current.isValid() else None
         if image is None:
             return
-        server, data_dir = self.client.base_url, self.settings.local_data_dir
+        server, data_dir = self.client.base_url, self.data_dir or self.settings.local_data_dir
         self.runner.run(lambda: local_file(server, data_dir, image.file_path),
                         lambda path: self._located(image.id, path), owner=self)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
@@ -51,12 +51,17 @@ from pixcrawler_desktop.ui.tasks import TaskRunner
 from pixcrawler_desktop.ui.theme import Theme, themed_icon
 from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
 
+if TYPE_CHECKING:
+    from pixcrawler_desktop.ui.localpanel import LocalServerPanel
+    from pixcrawler_desktop.ui.localserver import LocalServer
+
 log = logging.getLogger(__name__)
 
 
 class MainWindow(QMainWindow):
     session_expired = Signal(str)   # the server's reason; the controller shows sign-in
     sign_out_requested = Signal()
+    local_restart_requested = Signal(int)  # worker concurrency; the controller restarts
 
     def __init__(self, client: PixCrawlerClient, user: User, settings: AppSettings,
                  runner: TaskRunner, thumb_runner: TaskRunner, theme: Theme | None = None,
@@ -70,6 +75,8 @@ class MainWindow(QMainWindow):
         self.signed_in = True
         self.offline = False
         self.dialog: QWidget | None = None  # the dialog opened last (tests reach it here)
+        self.local_server: LocalServer | None = None  # set while signed in to "This computer"
+        self.local_panel: LocalServerPanel | None = None
         self._busy_jobs: set[int] = set()
         self._heard: dict[int, float] = {}  # job id -> when its latest progress event came
         self.setWindowIcon(resources.app_icon())
@@ -122,6 +129,11 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Quit", self.close).setShortcut("Ctrl+Q")
         job_menu = menu.addMenu("&Job")
         self.actions.fill_menu(job_menu, with_new=False)
+        server_menu = menu.addMenu("&Server")
+        self.local_action = server_menu.addAction(themed_icon("settings"), "&Local server…",
+                                                  self.open_local_server)
+        self.local_action.setEnabled(False)
+        self.local_action.setToolTip("Available when signed in to “This computer”")
         help_menu = menu.addMenu("&Help")
         help_menu.addAction("&About PixCrawler", self._about)
 
@@ -169,9 +181,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"PixCrawler — {self.user.email} on {self.client.base_url}")
 
     # -- session --------------------------------------------------------------------------
-    def set_session(self, client: PixCrawlerClient, user: User) -> None:
-        """Signed in again (same or other account): keep the window, swap the client."""
-        same_user = user.id == self.user.id and client.base_url == self.client.base_url
+    def set_session(self, client: PixCrawlerClient, user: User, *, moved: bool = False) -> None:
+        """Signed in again (same or other account): keep the window, swap the client.
+        `moved`: the same server at a new address (this computer's, after a restart)."""
+        same_user = user.id == self.user.id and (moved or client.base_url == self.client.base_url)
         self.client, self.user, self.signed_in = client, user, True
         self.job_view.set_client(client)
         self.gallery.set_client(client)
@@ -185,6 +198,48 @@ class MainWindow(QMainWindow):
         else:
             self.job_view.reload()
         self.refresh_jobs()
+
+    def set_local(self, local: LocalServer | None) -> None:
+        """Signed in to "This computer" (or not): the backend panel and the data folder that
+        "Show in folder" needs come with it."""
+        self.local_server = local
+        self.local_action.setEnabled(local is not None)
+        self.gallery.set_data_dir(local.data_dir if local is not None else None)
+        if local is None and self.local_panel is not None:
+            self.local_panel.close()
+
+    def open_local_server(self) -> None:
+        """The backend panel (one per window, brought to the front if already open)."""
+        from pixcrawler_desktop.ui.localpanel import LocalServerPanel
+
+        if self.local_server is None:
+            return
+        if self.local_panel is None:
+            panel = LocalServerPanel(self.local_server, self.runner, self.settings, self)
+            panel.restart_requested.connect(self._restart_local)
+            panel.finished.connect(lambda _result: self._panel_closed(panel))
+            self.local_panel = panel
+        self.dialog = self.local_panel
+        self.local_panel.show()
+        self.local_panel.raise_()
+
+    def _panel_closed(self, panel: LocalServerPanel) -> None:
+        if self.local_panel is panel:
+            self.local_panel = None
+            panel.deleteLater()
+
+    def _restart_local(self, concurrency: int) -> None:
+        self.notify("Restarting the local server…")
+        self.local_restart_requested.emit(concurrency)
+
+    def local_restart_done(self, error: str | None) -> None:
+        """The controller's answer to local_restart_requested."""
+        if error:
+            self._show_message(f"The local server did not restart: {error}", "statusError")
+        else:
+            self.notify("Local server restarted")
+        if self.local_panel is not None:
+            self.local_panel.restart_done(error)
 
     def session_ended(self) -> None:
         """The server refused our tokens: stop talking to it but keep what is on screen."""
@@ -469,6 +524,8 @@ class MainWindow(QMainWindow):
         self.job_view.stop()
         self.gallery.stop()
         self.runner.cancel_owned_by(self)
+        if self.local_panel is not None:
+            self.local_panel.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.shutdown()

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import platformdirs
 from PySide6.QtCore import QSettings
 
 ORGANIZATION = "PixCrawler"
 APPLICATION = "PixCrawler Desktop"
 DEFAULT_SERVER = "http://127.0.0.1:8000"
+LOCAL = "This computer"  # the server choice that runs the backend here (embedded mode)
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 32
 THEMES = ("system", "light", "dark")
 MAX_SERVERS = 10
 
@@ -27,9 +29,18 @@ def normalize_server(address: str) -> str:
     return text.removesuffix("/api/v1").rstrip("/")
 
 
+def is_local(server: str) -> bool:
+    """Whether the server choice is "This computer" rather than an address."""
+    return server.strip().casefold() == LOCAL.casefold()
+
+
 def default_data_dir() -> Path:
-    """Where a server on this machine keeps its files unless told otherwise (its own default)."""
-    return Path(platformdirs.user_data_dir("PixCrawler", appauthor=False))
+    """Where this computer's backend keeps its files: the server's and the CLI's default too
+    (PIXCRAWLER_DATA_DIR, else the user data folder). Imported on call, as the backend's
+    module is not needed to open the first window."""
+    from pixcrawler_desktop.local.signin import default_data_dir as shared
+
+    return shared()
 
 
 def _bool(value: object, default: bool) -> bool:
@@ -69,7 +80,18 @@ class AppSettings:
 
     @property
     def last_server(self) -> str:
-        return str(self.store.value("servers/last", "") or (self.servers or [DEFAULT_SERVER])[0])
+        """The server chosen last; on first launch "This computer", which needs no setup."""
+        return str(self.store.value("servers/last", "") or (self.servers or [LOCAL])[0])
+
+    def remember_local(self) -> None:
+        """"This computer" was chosen: offered first next time, and started on its own then.
+        Its address changes with every start, so it never joins the recent servers."""
+        self.store.setValue("servers/last", LOCAL)
+
+    @property
+    def local_chosen(self) -> bool:
+        """Whether "This computer" was the last choice (and not merely the first-run default)."""
+        return is_local(str(self.store.value("servers/last", "") or ""))
 
     def last_email(self, server: str) -> str:
         return str(self.store.value(f"accounts/{_key(server)}/email", "") or "")
@@ -107,6 +129,19 @@ class AppSettings:
         if value not in THEMES:
             raise ValueError(f"theme must be one of {THEMES}")
         self.store.setValue("appearance/theme", value)
+
+    @property
+    def local_concurrency(self) -> int:
+        """How many downloads the worker of this computer's backend runs at once."""
+        try:
+            value = int(self.store.value("local/concurrency", DEFAULT_CONCURRENCY))
+        except (TypeError, ValueError):
+            return DEFAULT_CONCURRENCY
+        return min(max(value, 1), MAX_CONCURRENCY)
+
+    @local_concurrency.setter
+    def local_concurrency(self, value: int) -> None:
+        self.store.setValue("local/concurrency", int(value))
 
     @property
     def local_data_dir(self) -> Path:

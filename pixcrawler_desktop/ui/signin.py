@@ -4,6 +4,10 @@ It signs in itself (in the background) and closes only with a working session, s
 failure is shown next to the input it concerns: an unreachable server under the address,
 a wrong password under the password. With "keep me signed in" it first tries the stored
 refresh token and skips the password altogether.
+
+"This computer" (the first choice, and the default on first launch) needs no address and no
+password: the dialog starts the backend here and signs in with its automatic local account.
+Chosen last time, it is started again on the next launch without a click.
 """
 
 from __future__ import annotations
@@ -27,7 +31,14 @@ from PySide6.QtWidgets import (
 
 from pixcrawler_desktop.ui import resources
 from pixcrawler_desktop.ui.forms import Field, FieldErrors, role_label
-from pixcrawler_desktop.ui.settings import AppSettings, normalize_server
+from pixcrawler_desktop.ui.localserver import LocalServer
+from pixcrawler_desktop.ui.settings import (
+    DEFAULT_SERVER,
+    LOCAL,
+    AppSettings,
+    is_local,
+    normalize_server,
+)
 from pixcrawler_desktop.ui.tasks import TaskRunner
 from pixcrawler_desktop.ui.tokenstore import resolve
 
@@ -67,19 +78,25 @@ class SignInDialog(QDialog):
 
     def __init__(self, settings: AppSettings, store: TokenStore, runner: TaskRunner, *,
                  client_factory: ClientFactory = make_client, message: str = "",
-                 keyring_notice: bool = True, parent: QWidget | None = None) -> None:
+                 keyring_notice: bool = True, local: LocalServer,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings
         self.store = store
         self.runner = runner
         self.client_factory = client_factory
+        self.local = local  # the app's, not the dialog's: it outlives signing out
         self.client: PixCrawlerClient | None = None
         self.user: User | None = None
+        self.local_session = False  # whether the accepted session is "This computer"
         self.setWindowTitle("PixCrawler — Sign in")
         self.setWindowIcon(resources.app_icon())
         self.setMinimumWidth(460)
         self._build(message)
         self._load_remembered()
+        local.event.connect(self._local_event)
+        self._listening = True
+        self.finished.connect(self._stop_listening)
         if keyring_notice:  # finding the keyring may block: learn about it in the background
             runner.run(lambda: resolve(store), self._keyring_known, owner=self)
 
@@ -102,7 +119,7 @@ class SignInDialog(QDialog):
         self.server_box = QComboBox(objectName="server")
         self.server_box.setEditable(True)
         self.server_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.server_box.lineEdit().setPlaceholderText("http://127.0.0.1:8000")
+        self.server_box.lineEdit().setPlaceholderText(DEFAULT_SERVER)
         self.server_box.currentTextChanged.connect(self._server_changed)
         self.email_edit = QLineEdit(objectName="email")
         self.email_edit.setPlaceholderText("you@example.org")
@@ -110,6 +127,9 @@ class SignInDialog(QDialog):
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.password_edit.returnPressed.connect(lambda: self.submit(create=False))
         self.keep_check = QCheckBox("Keep me signed in", objectName="keep")
+        self.local_hint = role_label("PixCrawler runs its server on this computer, in the "
+                                     "background, and signs you in with a local account: "
+                                     "no password needed.", "subtle", name="local_hint")
 
         fields = [Field("server", self.server_box), Field("email", self.email_edit),
                   Field("password", self.password_edit)]
@@ -120,6 +140,8 @@ class SignInDialog(QDialog):
         for label, field in zip(("Server", "Email", "Password"), fields, strict=True):
             form.addRow(label, field.container)
         form.addRow("", self.keep_check)
+        form.addRow("", self.local_hint)
+        self.form = form
 
         self.message_label = role_label(message, "notice", name="message")
         self.message_label.setVisible(bool(message))
@@ -157,13 +179,31 @@ class SignInDialog(QDialog):
             self.notice_shown.emit()
 
     def _load_remembered(self) -> None:
+        self.server_box.addItem(resources.app_icon(), LOCAL)
+        self.server_box.setItemData(0, "Run the server on this computer",
+                                    Qt.ItemDataRole.ToolTipRole)
         self.server_box.addItems(self.settings.servers)
         self.server_box.setCurrentText(self.settings.last_server)
-        self._server_changed(self.server_text())
+        self._server_changed(self.server_box.currentText())
+
+    def is_local(self) -> bool:
+        """Whether "This computer" is the chosen server."""
+        return is_local(self.server_box.currentText())
 
     def _server_changed(self, text: str) -> None:
+        """Show what the chosen server needs: an account for an address, nothing for
+        "This computer"."""
+        local = is_local(text)
+        for widget in (self.email_edit, self.password_edit):
+            self.form.setRowVisible(widget.parentWidget(), not local)
+        self.form.setRowVisible(self.keep_check, not local)
+        self.form.setRowVisible(self.local_hint, local)
+        self.create_button.setVisible(not local)
+        self.sign_in_button.setText("Start" if local else "Sign in")
+        self.sign_in_button.setToolTip("Start the server on this computer and sign in"
+                                       if local else "")
         server = normalize_server(text)
-        if not server:
+        if local or not server:
             return
         email = self.settings.last_email(server)
         if email:
@@ -175,8 +215,14 @@ class SignInDialog(QDialog):
 
     # -- signing in -----------------------------------------------------------------------
     def try_resume(self) -> bool:
-        """Sign in with the stored token if the user asked to stay signed in; returns whether
-        an attempt started (its outcome: `resume_done`, and accept() on success)."""
+        """Sign in with the stored token if the user asked to stay signed in, or start
+        "This computer" if it was chosen last time; returns whether an attempt started (its
+        outcome: `resume_done`, and accept() on success)."""
+        if self.is_local():
+            if not self.settings.local_chosen:
+                return False  # the first-run default: wait for a click on Start
+            self._start_local(resuming=True)
+            return True
         server, email = self.server_text(), self.email_edit.text().strip()
         if not (server and email and self.settings.keep_signed_in(server)):
             return False
@@ -217,6 +263,9 @@ class SignInDialog(QDialog):
         if not self.sign_in_button.isEnabled():
             return  # a request is already out
         self.errors.clear()
+        if self.is_local():
+            self._start_local()
+            return
         server = self.server_text()
         email = self.email_edit.text().strip()
         password = self.password_edit.text()
@@ -235,6 +284,46 @@ class SignInDialog(QDialog):
                         lambda user: self._finish(client, user),
                         self._failed, owner=self)
 
+    def _start_local(self, *, resuming: bool = False) -> None:
+        """Start (or join) the backend on this computer off the UI thread, then sign in."""
+        self.errors.clear()
+        self._busy(True, "Starting the local server…")
+        local, factory, store = self.local, self.client_factory, self.store
+
+        def started(pair: tuple[PixCrawlerClient, User]) -> None:
+            self._finish(*pair, local=True)
+            if resuming:
+                self.resume_done.emit(True)
+
+        def failed(exc: BaseException) -> None:
+            self._local_failed(exc)
+            if resuming:
+                self.resume_done.emit(False)
+
+        self.runner.run(lambda: local.sign_in(factory, store), started, failed, owner=self)
+
+    def _stop_listening(self) -> None:
+        """The server outlives the dialog: stop hearing its messages once the dialog is done."""
+        if self._listening:
+            self._listening = False
+            self.local.event.disconnect(self._local_event)
+
+    def _local_event(self, message: str) -> None:
+        """The backend's progress while starting (e.g. ending a stale process), as status."""
+        if not self.sign_in_button.isEnabled():
+            self.status_label.setText(message[:1].upper() + message[1:] + "…")
+
+    def _local_failed(self, exc: BaseException) -> None:
+        from pixcrawler_desktop.local import BackendError
+        from pixcrawler_desktop.ui.errors import describe
+
+        self._busy(False)
+        if isinstance(exc, BackendError):
+            self.errors.set("server", f"The server on this computer did not start: {exc}")
+        else:
+            self.errors.set("server", f"Could not sign in to the server on this computer: "
+                                      f"{describe(exc)}")
+
     def _check(self, server: str, email: str, password: str, create: bool) -> bool:
         ok = True
         if not server:
@@ -251,14 +340,17 @@ class SignInDialog(QDialog):
             ok = False
         return ok
 
-    def _finish(self, client: PixCrawlerClient, user: User) -> None:
+    def _finish(self, client: PixCrawlerClient, user: User, *, local: bool = False) -> None:
         self._busy(False)
-        server = client.base_url
-        self.settings.remember_server(server)
-        self.settings.set_last_email(server, user.email)
-        self.settings.set_keep_signed_in(server, self.keep_check.isChecked())
+        if local:
+            self.settings.remember_local()
+        else:
+            server = client.base_url
+            self.settings.remember_server(server)
+            self.settings.set_last_email(server, user.email)
+            self.settings.set_keep_signed_in(server, self.keep_check.isChecked())
         self.settings.sync()
-        self.client, self.user = client, user
+        self.client, self.user, self.local_session = client, user, local
         self.accept()
 
     def _failed(self, exc: BaseException) -> None:

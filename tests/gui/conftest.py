@@ -19,6 +19,7 @@ from PySide6.QtCore import QSettings
 
 from pixcrawler_desktop.client.tokens import MemoryTokenStore
 from pixcrawler_desktop.ui.controller import AppController
+from pixcrawler_desktop.ui.localserver import LocalServer
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.signin import ClientFactory, make_client
 from pixcrawler_desktop.ui.theme import Theme
@@ -92,10 +93,11 @@ def make_controller(qtbot, settings, token_store, thumb_cache, theme
     shut down (and its windows closed) at the end of the test."""
     made: list[AppController] = []
 
-    def make(client_factory: ClientFactory = make_client, store=None) -> AppController:
+    def make(client_factory: ClientFactory = make_client, store=None,
+             local: LocalServer | None = None) -> AppController:
         controller = AppController(settings, store or token_store,
                                    client_factory=client_factory, theme=theme,
-                                   cache=thumb_cache)
+                                   cache=thumb_cache, local=local)
         made.append(controller)
         return controller
 
@@ -107,6 +109,21 @@ def make_controller(qtbot, settings, token_store, thumb_cache, theme
             if widget is not None:
                 widget.close()
                 widget.deleteLater()
+
+
+@pytest.fixture
+def local_server(tmp_path: Path, fakeweb: FakeWeb, monkeypatch: pytest.MonkeyPatch
+                 ) -> Iterator[LocalServer]:
+    """"This computer" for one test: its data folder under tmp_path (through
+    PIXCRAWLER_DATA_DIR, as a user would set it), its engines pointed at the fake web. Stopped
+    at the end whatever happened, so no test leaves a backend running."""
+    monkeypatch.setenv("PIXCRAWLER_DATA_DIR", str(tmp_path / "local-data"))
+    env = {f"PIXCRAWLER_ENGINE_{name.upper()}_URL": url
+           for name, url in fakeweb.engine_urls().items()}
+    env["PIXCRAWLER_SEARCH_RATE_LIMIT"] = "6000/minute"
+    local = LocalServer(concurrency=2, env=env)
+    yield local
+    local.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,152 @@
+"""'This computer' as a server: the embedded backend behind that sign-in choice.
+
+The app holds one for its whole run. Starting and stopping it take seconds (child processes,
+health checks), so those calls are made off the UI thread; the backend's own messages (a
+worker restarted by its watchdog) come from its threads and reach the UI through a signal,
+which Qt queues to the UI thread. A lock keeps a restart from the panel and the stop at quit
+from overlapping.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
+
+if TYPE_CHECKING:  # the backend's module (httpx, psutil) loads when "This computer" is used
+    from pixcrawler_desktop.client.api import PixCrawlerClient
+    from pixcrawler_desktop.client.models import User
+    from pixcrawler_desktop.client.tokens import TokenStore
+    from pixcrawler_desktop.local.backend import EmbeddedBackend
+    from pixcrawler_desktop.ui.signin import ClientFactory
+
+
+class _Finished(QObject):
+    done = Signal()
+
+
+class LocalServer(QObject):
+    """Starts, restarts and stops this computer's backend; `event` relays its messages."""
+
+    event = Signal(str)
+
+    def __init__(self, data_dir: Path | None = None, *, concurrency: int = 4,
+                 env: dict[str, str] | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._data_dir = data_dir
+        self.concurrency = concurrency
+        self.env = dict(env or {})
+        self.backend: EmbeddedBackend | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def data_dir(self) -> Path:
+        """The given folder, else the shared default (resolved on first use, not at launch)."""
+        if self._data_dir is None:
+            from pixcrawler_desktop.ui.settings import default_data_dir
+
+            self._data_dir = default_data_dir()
+        return self._data_dir
+
+    @property
+    def owned(self) -> bool:
+        """Whether this app started the processes (and so may restart and must stop them)."""
+        return self.backend is not None and self.backend.owned
+
+    def _backend(self) -> EmbeddedBackend:
+        if self.backend is None:
+            from pixcrawler_desktop.local import EmbeddedBackend
+
+            self.backend = EmbeddedBackend(self.data_dir, concurrency=self.concurrency,
+                                           env=self.env, on_event=self.event.emit)
+        return self.backend
+
+    # -- blocking calls, for background threads -----------------------------------------------
+    def start(self) -> str:
+        """The API URL of this data folder's backend, started here or joined if running."""
+        from pixcrawler_desktop.local import BackendError
+        from pixcrawler_desktop.local.backend import health
+
+        with self._lock:
+            if self._closed:
+                raise BackendError("PixCrawler is quitting")
+            backend = self._backend()
+            # Started here already: starting again would merely attach and give up ownership.
+            if backend.state is not None and (backend.owned or health(backend.api_url)):
+                return backend.api_url
+            return backend.start()
+
+    def sign_in(self, client_factory: ClientFactory, store: TokenStore, *,
+                restart: bool = False, concurrency: int | None = None
+                ) -> tuple[PixCrawlerClient, User]:
+        """Start (or restart) the backend and sign in with the automatic local account."""
+        from pixcrawler_desktop.local.signin import sign_in_local
+
+        url = self.restart(concurrency) if restart else self.start()
+        client = client_factory(url, store)
+        try:
+            user = sign_in_local(client, self.data_dir)
+        except BaseException:
+            client.close()
+            raise
+        return client, user
+
+    def restart(self, concurrency: int | None = None) -> str:
+        """Stop both processes and start them again (with a new worker concurrency)."""
+        from pixcrawler_desktop.local import BackendError
+
+        with self._lock:
+            if self._closed:
+                raise BackendError("PixCrawler is quitting")
+            backend = self._backend()
+            if backend.state is not None and not backend.owned:
+                raise BackendError("another PixCrawler window started this server; "
+                                   "restart it from there")
+            if concurrency:
+                self.concurrency = backend.concurrency = concurrency
+            return backend.restart()
+
+    def restart_worker(self) -> None:
+        with self._lock:
+            self._backend().restart_worker()
+
+    def status(self) -> dict | None:
+        """EmbeddedBackend.status(), or None before the backend was first started."""
+        backend = self.backend
+        return backend.status() if backend is not None else None
+
+    def log_tail(self, role: str) -> str:
+        return self._backend().log_tail(role)
+
+    def stop(self) -> None:
+        """Stop what this app started (an attached backend is left to its owner); for good."""
+        with self._lock:
+            self._closed = True
+            if self.backend is not None:
+                self.backend.stop()
+
+    # -- from the UI thread -------------------------------------------------------------------
+    def stop_and_wait(self) -> None:
+        """Stop at quit: the stop runs on a thread of its own while a local event loop keeps
+        the windows painted; returns once both processes have ended."""
+        if self.backend is None:
+            with self._lock:
+                self._closed = True
+            return
+        finished = _Finished()
+        loop = QEventLoop()
+        finished.done.connect(loop.quit, Qt.ConnectionType.QueuedConnection)
+
+        def work() -> None:
+            try:
+                self.stop()
+            finally:
+                finished.done.emit()
+
+        thread = threading.Thread(target=work, name="local-server-stop")
+        thread.start()
+        loop.exec()
+        thread.join()
