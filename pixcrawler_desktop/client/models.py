@@ -37,7 +37,21 @@ class Tokens(_Model):
     refresh_token: str
 
 
-class Job(_Model):
+class _Counts(_Model):
+    """What a job and its progress report share: status and chunk counters."""
+
+    status: str
+    progress: int
+    total_chunks: int
+    active_chunks: int
+    completed_chunks: int
+    failed_chunks: int
+    downloaded_images: int
+    started_at: datetime | None = None
+    updated_at: datetime
+
+
+class Job(_Counts):
     id: int
     name: str
     keywords: list[str]
@@ -46,32 +60,14 @@ class Job(_Model):
     respect_robots: bool = True
     # JSON key "validate"; renamed because a field of that name shadows BaseModel.validate.
     validate_level: str | None = Field(None, alias="validate")
-    status: str
-    progress: int
-    total_chunks: int
-    active_chunks: int
-    completed_chunks: int
-    failed_chunks: int
     cancelled_chunks: int
-    downloaded_images: int
     created_at: datetime
-    started_at: datetime | None = None
     finished_at: datetime | None = None
-    updated_at: datetime
 
 
-class Progress(_Model):
+class Progress(_Counts):
     job_id: int
-    status: str
-    progress: int
-    total_chunks: int
-    active_chunks: int
-    completed_chunks: int
-    failed_chunks: int
-    downloaded_images: int
     estimated_completion: datetime | None = None
-    started_at: datetime | None = None
-    updated_at: datetime
 
     @property
     def finished(self) -> bool:
