@@ -102,25 +102,22 @@ def jobs_create(args: argparse.Namespace, ctx: Context) -> int:
     return OK
 
 
-def jobs_start(args: argparse.Namespace, ctx: Context) -> int:
-    with _client(args, ctx) as client:
-        result = client.start(args.job)
-    ctx.out.data(result, result.message)
-    return OK
+def _job_action(action: str):
+    """`jobs start|cancel|retry JOB`: call the client method of that name, print its answer."""
+
+    def command(args: argparse.Namespace, ctx: Context) -> int:
+        with _client(args, ctx) as client:
+            result = getattr(client, action)(args.job)
+        ctx.out.data(result, result.message)
+        return OK
+
+    command.__name__ = f"jobs_{action}"
+    return command
 
 
-def jobs_cancel(args: argparse.Namespace, ctx: Context) -> int:
-    with _client(args, ctx) as client:
-        result = client.cancel(args.job)
-    ctx.out.data(result, result.message)
-    return OK
-
-
-def jobs_retry(args: argparse.Namespace, ctx: Context) -> int:
-    with _client(args, ctx) as client:
-        result = client.retry(args.job)
-    ctx.out.data(result, result.message)
-    return OK
+jobs_start = _job_action("start")
+jobs_cancel = _job_action("cancel")
+jobs_retry = _job_action("retry")
 
 
 def jobs_delete(args: argparse.Namespace, ctx: Context) -> int:
