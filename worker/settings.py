@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     download_retries: int = Field(3, ge=0, le=10)
     user_agent: str = "PixCrawler/0.1 (+https://github.com/alaamer12/pixcrawler)"
 
+    # Keys of the engines that use an official API; an engine without its key is unavailable.
+    flickr_api_key: str = ""
+    unsplash_access_key: str = ""
+    pexels_api_key: str = ""
+    pixabay_api_key: str = ""
+
     # Validation thresholds, one variable each: PIXCRAWLER_VALIDATION__MIN_WIDTH=128, ...
     validation: Thresholds = Field(default_factory=Thresholds)
 
@@ -112,6 +118,11 @@ class Settings(BaseSettings):
     def engine_url(self, name: str) -> str | None:
         """Base URL override for an engine, from PIXCRAWLER_ENGINE_<NAME>_URL."""
         return os.environ.get(f"{ENV_PREFIX}ENGINE_{name.upper()}_URL") or None
+
+    def api_key(self, setting: str) -> str | None:
+        """The API key held in Settings field ``setting`` (an engine's ``key_setting``)."""
+        value = getattr(self, setting, "")
+        return value.strip() or None if isinstance(value, str) else None
 
     def resolved_secret(self) -> str:
         """The signing secret: configured, or (embedded only) generated once and kept 0600."""

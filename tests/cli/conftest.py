@@ -81,8 +81,7 @@ def cli_env(*, config_dir: Path, data_dir: Path | None = None,
     if data_dir is not None:
         env["PIXCRAWLER_DATA_DIR"] = str(data_dir)
     if fakeweb is not None:
-        for name, url in fakeweb.engine_urls().items():
-            env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
+        env.update(fakeweb.engine_env())
     return env
 
 

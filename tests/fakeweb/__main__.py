@@ -20,8 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     web = FakeWeb(args.host, args.port, FakeWebConfig(results_per_keyword=args.results))
     with web:
-        for name, url in web.engine_urls().items():
-            print(f"PIXCRAWLER_ENGINE_{name.upper()}_URL={url}", flush=True)
+        for name, value in web.engine_env().items():
+            print(f"{name}={value}", flush=True)
         print(f"fake web listening on {web.base_url} (Ctrl-C to stop)", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

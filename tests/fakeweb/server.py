@@ -33,6 +33,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from tests.fakeweb import images, pages
+from tests.fakeweb.sites import SITES, fake_key_env
 
 _HUGE_BLOCK = bytes(range(256)) * 256  # 64 KiB
 
@@ -158,6 +159,8 @@ class FakeWeb:
         app.router.add_get("/turing/captcha/challenge", self._bing_captcha)
         app.router.add_get("/", self._ddg_page)
         app.router.add_get("/i.js", self._ddg_ijs)
+        for register in SITES:
+            register(app.router, self)
         # Short shutdown: hung and huge downloads must not hold up stop().
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -208,7 +211,29 @@ class FakeWeb:
             self._url_requests.clear()
 
     def engine_urls(self) -> dict[str, str]:
-        return {"bing": self.base_url, "duckduckgo": self.base_url}
+        """Every engine's base URL: all of them are served by this one server."""
+        from worker.crawl.engines import ENGINES
+
+        return dict.fromkeys(ENGINES, self.base_url)
+
+    def engine_env(self) -> dict[str, str]:
+        """PIXCRAWLER_* variables pointing every engine here, with the keys it accepts."""
+        env = {f"PIXCRAWLER_ENGINE_{n.upper()}_URL": u for n, u in self.engine_urls().items()}
+        env.update(fake_key_env())
+        return env
+
+    # ------------------------------------------------------------ for the sites/ modules
+
+    def total(self, keyword: str) -> int:
+        """How many results ``keyword`` has (``results_per_keyword`` or its override)."""
+        return self._total(keyword)
+
+    def results(self, keyword: str, start: int, count: int) -> list[pages.Result]:
+        """Results ``start`` .. ``start + count`` of ``keyword`` (fewer at the end)."""
+        return self._results(keyword, start, count)
+
+    async def search_delay(self) -> None:
+        await self._search_delay()
 
     # ------------------------------------------------------------ results
 

@@ -72,8 +72,7 @@ def web(fakeweb: FakeWeb) -> FakeWeb:
 def test_crawl_to_a_dataset_with_the_frozen_app(frozen_app: FrozenApp, web: FakeWeb,
                                                 tmp_path: Path) -> None:
     env = frozen_env(tmp_path)
-    env.update({f"PIXCRAWLER_ENGINE_{name.upper()}_URL": url
-                for name, url in web.engine_urls().items()})
+    env.update(web.engine_env())
     data, out = tmp_path / "data", tmp_path / "dataset"
     stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
     with stdout.open("wb") as so, stderr.open("wb") as se:

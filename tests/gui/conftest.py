@@ -118,8 +118,7 @@ def local_server(tmp_path: Path, fakeweb: FakeWeb, monkeypatch: pytest.MonkeyPat
     PIXCRAWLER_DATA_DIR, as a user would set it), its engines pointed at the fake web. Stopped
     at the end whatever happened, so no test leaves a backend running."""
     monkeypatch.setenv("PIXCRAWLER_DATA_DIR", str(tmp_path / "local-data"))
-    env = {f"PIXCRAWLER_ENGINE_{name.upper()}_URL": url
-           for name, url in fakeweb.engine_urls().items()}
+    env = fakeweb.engine_env()
     env["PIXCRAWLER_SEARCH_RATE_LIMIT"] = "6000/minute"
     local = LocalServer(concurrency=2, env=env)
     yield local

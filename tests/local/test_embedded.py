@@ -19,8 +19,7 @@ pytestmark = pytest.mark.slow
 
 
 def backend_env(fakeweb) -> dict[str, str]:
-    env = {f"PIXCRAWLER_ENGINE_{name.upper()}_URL": url
-           for name, url in fakeweb.engine_urls().items()}
+    env = fakeweb.engine_env()
     env.update({"PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
                 "PIXCRAWLER_CHUNK_HEARTBEAT": "0.5", "PIXCRAWLER_CHUNK_STALE_AFTER": "3",
                 "PIXCRAWLER_RECOVERY_INTERVAL": "0.5"})

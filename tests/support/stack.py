@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.fakeweb.sites import fake_key_env
+
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379"
@@ -96,6 +98,7 @@ class Stack:
         }
         for name, url in engine_urls.items():
             env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
+        env.update(fake_key_env())
         if kind == "postgres":
             self.pg_db = create_pg_database()
             self.redis_db = claim_redis_db()

@@ -8,6 +8,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 from worker.crawl.engines import ENGINES
+from worker.crawl.filters import COLORS, IMAGE_TYPES, LICENSES
 from worker.db.models import JobStatus
 
 T = TypeVar("T")
@@ -43,6 +44,19 @@ class TokenOut(BaseModel):
     refresh_token: str
 
 
+class FiltersIn(BaseModel):
+    """Search filters passed to the engines that can apply them (see GET /engines)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    safe_search: bool = True
+    min_width: int = Field(0, ge=0, le=100_000)
+    min_height: int = Field(0, ge=0, le=100_000)
+    license: Literal[LICENSES] = "any"  # type: ignore[valid-type]
+    image_type: Literal[IMAGE_TYPES] = "any"  # type: ignore[valid-type]
+    color: Literal[COLORS] = "any"  # type: ignore[valid-type]
+
+
 class JobCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -53,6 +67,7 @@ class JobCreate(BaseModel):
     respect_robots: bool = True
     validate_level: Literal["fast", "medium", "slow"] | None = Field(
         None, alias="validate", description="Validate at this level when the crawl finishes")
+    filters: FiltersIn = Field(default_factory=FiltersIn)
 
     @field_validator("keywords")
     @classmethod
@@ -85,6 +100,7 @@ class JobOut(BaseModel):
     max_images: int
     respect_robots: bool
     validate_level: str | None = Field(None, serialization_alias="validate")
+    filters: FiltersIn
     status: JobStatus
     progress: int
     total_chunks: int
@@ -146,6 +162,7 @@ class ChunkOut(BaseModel):
     duplicates_skipped: int
     failed_downloads: int
     last_error: str | None
+    warnings: list[str]
     task_id: str | None
     created_at: datetime
     started_at: datetime | None
@@ -164,6 +181,11 @@ class ImageOut(BaseModel):
     source_url: str
     page_url: str | None
     title: str | None
+    query: str | None
+    license: str | None
+    license_url: str | None
+    creator: str | None
+    attribution: str | None
     file_path: str
     sha256: str
     bytes: int
@@ -179,6 +201,11 @@ class ImageOut(BaseModel):
 
 class EngineOut(BaseModel):
     name: str
+    label: str
+    kind: str
     available: bool
     reason: str | None = None
-    filters: list[str] = []
+    key_setting: str | None = Field(None, description="Variable that holds its API key")
+    filters: list[str] = Field(description="Filters it applies itself (min size: all engines)")
+    filter_values: dict[str, list[str | bool]] = Field(
+        description="For each filter it applies, the values it can apply")

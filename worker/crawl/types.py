@@ -20,6 +20,11 @@ class Candidate:
     width: int | None = None
     height: int | None = None
     thumbnail_url: str | None = None
+    # Provenance the engine gives (the open-licence sources do; scraped search engines do not).
+    license: str | None = None  # e.g. "CC BY-SA 4.0", "Unsplash License", "public domain"
+    license_url: str | None = None
+    creator: str | None = None
+    attribution: str | None = None  # ready-to-print credit line, when the source gives one
 
 
 @dataclass(slots=True)
@@ -34,7 +39,20 @@ class EngineError(Exception):
     """An engine could not give results; the message is shown to users as the chunk's error.
 
     Always prefixed with the engine name, e.g. "bing: result page format not recognised".
+    The subclasses say what kind of failure it was, for the engine health check.
     """
+
+
+class EngineBlocked(EngineError):
+    """The engine refuses us: a captcha page, HTTP 403, or 429 that does not end."""
+
+
+class EngineFormatError(EngineError):
+    """The engine answered, but in a format the parser does not recognise (a layout change)."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot be used here, e.g. its API key is not configured."""
 
 
 @dataclass(slots=True)

@@ -136,6 +136,8 @@ class Chunk(Base):
     duplicates_skipped: Mapped[int] = mapped_column(Integer, default=0)
     failed_downloads: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Things users should know that are not errors, e.g. a filter this engine cannot apply.
+    warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -161,6 +163,11 @@ class Image(Base):
     source_url: Mapped[str] = mapped_column(Text)
     page_url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
+    query: Mapped[str | None] = mapped_column(Text)  # what was sent to the engine
+    license: Mapped[str | None] = mapped_column(String(200))
+    license_url: Mapped[str | None] = mapped_column(Text)
+    creator: Mapped[str | None] = mapped_column(Text)
+    attribution: Mapped[str | None] = mapped_column(Text)
     file_path: Mapped[str] = mapped_column(Text)
     sha256: Mapped[str] = mapped_column(String(64))
     bytes: Mapped[int] = mapped_column(BigInteger)

@@ -27,6 +27,8 @@ from worker.api.schemas import (
     ProgressOut,
     StartOut,
 )
+from worker.crawl.engines import engine_status
+from worker.crawl.filters import SearchFilters
 from worker.db.models import FINISHED, Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.lifecycle import (
     OPEN,
@@ -39,6 +41,7 @@ from worker.lifecycle import (
     snapshot,
 )
 from worker.progress import ChunkCounts
+from worker.settings import Settings
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -52,12 +55,22 @@ def job_out(job: Job, counts: ChunkCounts) -> JobOut:
         id=job.id, name=job.name, keywords=job.keywords, engines=job.engines,
         max_images=job.max_images, respect_robots=job.options.get("respect_robots", True),
         validate_level=job.options.get("validate"),
+        filters=SearchFilters.from_options(job.options).as_dict(),
         status=job.status, progress=counts.progress, total_chunks=counts.total,
         active_chunks=counts.active, completed_chunks=counts.completed,
         failed_chunks=counts.failed, cancelled_chunks=counts.cancelled,
         downloaded_images=counts.downloaded, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, updated_at=job.updated_at,
     )
+
+
+def require_available(settings: Settings, engines: list[str]) -> None:
+    """400 naming the setting to set when a job asks for an engine this server cannot use."""
+    for name in engines:
+        state = engine_status(name, settings.api_key)
+        if not state.available:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                                detail=f"Engine '{name}' is not available: {state.reason}")
 
 
 def estimate(snap: JobSnapshot) -> datetime | None:
@@ -87,10 +100,12 @@ def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut)
-def create_job(body: JobCreate, user_id: UserId, db: DB) -> JobOut:
+def create_job(body: JobCreate, request: Request, user_id: UserId, db: DB) -> JobOut:
+    require_available(request.app.state.settings, body.engines)
     job = Job(owner_id=user_id, name=body.name, keywords=body.keywords, engines=body.engines,
               max_images=body.max_images,
-              options={"respect_robots": body.respect_robots, "validate": body.validate_level},
+              options={"respect_robots": body.respect_robots, "validate": body.validate_level,
+                       "filters": body.filters.model_dump()},
               status=JobStatus.pending)
     job.chunks = build_chunks(job)
     db.add(job)
@@ -143,6 +158,7 @@ def start_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
             detail=f"Cannot start job with status '{job.status}'. "
             "Only pending jobs can be started.",
         )
+    require_available(request.app.state.settings, job.engines)
     dispatches = queue_chunks(job, job.chunks)
     db.commit()
     request.app.state.snapshots.forget(job.id)

@@ -12,15 +12,25 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from worker.api.schemas import EngineOut
-from worker.crawl.engines import ENGINES
+from worker.crawl.engines import ENGINES, engine_status, env_name
 
 router = APIRouter(tags=["system"])
 
 
 @router.get("/engines", response_model=list[EngineOut])
-def engines() -> list[EngineOut]:
-    return [EngineOut(name=name, available=True, filters=list(getattr(cls, "filters", ())))
-            for name, cls in ENGINES.items()]
+def engines(request: Request) -> list[EngineOut]:
+    """Every engine, whether this server can use it (and if not, which setting is missing),
+    and the filters it applies."""
+    settings = request.app.state.settings
+    out = []
+    for name, cls in ENGINES.items():
+        state = engine_status(name, settings.api_key)
+        values = {f: sorted(v, key=str) for f, v in cls.supports.items() if v}
+        out.append(EngineOut(name=name, label=cls.label, kind=cls.kind,
+                             available=state.available, reason=state.reason,
+                             key_setting=env_name(cls.key_setting) if cls.key_setting else None,
+                             filters=sorted(values), filter_values=values))
+    return out
 
 
 class CachedProbe:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from worker.crawl.engines.base import Engine
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from worker.crawl.engines.base import Engine, env_name, missing_key_reason
 from worker.crawl.engines.bing import BingEngine
 from worker.crawl.engines.duckduckgo import DuckDuckGoEngine
+from worker.crawl.filters import SearchFilters
 
 ENGINES: dict[str, type[Engine]] = {
     BingEngine.name: BingEngine,
@@ -19,14 +23,45 @@ class UnknownEngineError(ValueError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-def make_engine(name: str, base_url: str | None = None, **options: object) -> Engine:
-    """The engine called ``name``, talking to ``base_url`` (None: the real site)."""
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """Whether an engine can be used with the current settings, and if not, why."""
+
+    name: str
+    available: bool
+    reason: str | None = None
+
+
+def engine_class(name: str) -> type[Engine]:
     try:
-        engine_class = ENGINES[name]
+        return ENGINES[name]
     except KeyError:
         known = ", ".join(sorted(ENGINES))
         raise UnknownEngineError(f"unknown engine {name!r} (known: {known})") from None
-    return engine_class(base_url, **options)  # type: ignore[arg-type]
+
+
+def engine_status(name: str, api_key: Callable[[str], str | None]) -> EngineStatus:
+    """``api_key(setting)`` returns the configured key for a Settings field name, or None."""
+    cls = engine_class(name)
+    if cls.key_setting and not api_key(cls.key_setting):
+        return EngineStatus(name, False, missing_key_reason(cls.key_setting))
+    return EngineStatus(name, True)
+
+
+def make_engine(
+    name: str,
+    base_url: str | None = None,
+    *,
+    api_key: str | None = None,
+    filters: SearchFilters | None = None,
+    **options: object,
+) -> Engine:
+    """The engine called ``name``, talking to ``base_url`` (None: the real site).
+
+    Raises ``EngineUnavailable`` when the engine needs an API key and none is given.
+    """
+    cls = engine_class(name)
+    return cls(base_url, api_key=api_key, filters=filters, **options)  # type: ignore[arg-type]
 
 
 __all__ = [
@@ -34,6 +69,10 @@ __all__ = [
     "BingEngine",
     "DuckDuckGoEngine",
     "Engine",
+    "EngineStatus",
     "UnknownEngineError",
+    "engine_class",
+    "engine_status",
+    "env_name",
     "make_engine",
 ]

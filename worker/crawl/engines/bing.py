@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
-from worker.crawl.types import Candidate, EngineError, ResultPage
+from worker.crawl.types import Candidate, EngineBlocked, EngineFormatError, ResultPage
 
 PAGE_SIZE = 35  # what Bing's own grid asks for per request
 _HIGHLIGHT = re.compile("[\ue000\ue001]")  # Bing wraps matched words in these in "desc"
@@ -83,19 +83,20 @@ def parse_results_page(html: str, base_url: str | None = None) -> list[Candidate
     scanner.close()
     if not scanner.anchors:
         if _CAPTCHA.search(html):
-            raise EngineError("bing: blocked by a captcha page")
+            raise EngineBlocked("bing: blocked by a captcha page")
         if scanner.has_grid or scanner.says_no_results:
             return []
-        raise EngineError("bing: result page format not recognised")
+        raise EngineFormatError("bing: result page format not recognised")
     found = [_candidate(m, href, base_url) for m, href in scanner.anchors]
     candidates = [c for c in found if c is not None]
     if not candidates:
-        raise EngineError("bing: result page format not recognised")
+        raise EngineFormatError("bing: result page format not recognised")
     return candidates
 
 
 class BingEngine(Engine):
     name = "bing"
+    label = "Bing Images"
     default_url = "https://www.bing.com"
 
     async def search(
@@ -113,7 +114,7 @@ class BingEngine(Engine):
             session, self.base_url + path, params=params, headers={"Referer": self.base_url + "/"}
         )
         if _CAPTCHA.search(final_url.path):
-            raise self.error("blocked by a captcha page")
+            raise self.blocked("blocked by a captcha page")
         candidates = parse_results_page(html, self.base_url)
         # Bing signals the end with an empty grid; stop there rather than loop.
         next_first = first + len(candidates) if candidates else None

@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
-from worker.crawl.types import Candidate, EngineError, ResultPage
+from worker.crawl.types import Candidate, EngineFormatError, ResultPage
 
 _TOKEN = r"(\d+-[\d-]+)"
 _VQD_PATTERNS = (
@@ -38,7 +38,7 @@ def extract_vqd(html: str) -> str:
         match = pattern.search(html)
         if match:
             return match.group(1)
-    raise EngineError("duckduckgo: no vqd token in the search page")
+    raise EngineFormatError("duckduckgo: no vqd token in the search page")
 
 
 def parse_ijs(
@@ -49,9 +49,9 @@ def parse_ijs(
         try:
             data = json.loads(data)
         except ValueError as exc:
-            raise EngineError(_NOT_RECOGNISED) from exc
+            raise EngineFormatError(_NOT_RECOGNISED) from exc
     if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-        raise EngineError(_NOT_RECOGNISED)
+        raise EngineFormatError(_NOT_RECOGNISED)
     candidates: list[Candidate] = []
     for item in data["results"]:
         if not isinstance(item, Mapping):
@@ -72,7 +72,7 @@ def parse_ijs(
             )
         )
     if data["results"] and not candidates:
-        raise EngineError(_NOT_RECOGNISED)
+        raise EngineFormatError(_NOT_RECOGNISED)
     following = data.get("next")
     return candidates, following if isinstance(following, str) and following else None
 
@@ -97,6 +97,7 @@ def _with_vqd(url: str, vqd: str) -> str:
 
 class DuckDuckGoEngine(Engine):
     name = "duckduckgo"
+    label = "DuckDuckGo Images"
     default_url = "https://duckduckgo.com"
 
     async def search(
