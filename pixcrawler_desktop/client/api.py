@@ -26,6 +26,7 @@ from pixcrawler_desktop.client.models import (
     CancelResult,
     Chunk,
     Engine,
+    Filters,
     Health,
     Image,
     Job,
@@ -278,13 +279,15 @@ class PixCrawlerClient:
 
     def create_job(self, name: str, keywords: Sequence[str], engines: Sequence[str],
                    max_images: int, *, validate: str | None = None,
-                   respect_robots: bool = True) -> Job:
-        """`validate` (a level) is only sent when set, so servers without it still work."""
+                   respect_robots: bool = True, filters: Filters | None = None) -> Job:
+        """`validate` and `filters` are only sent when set, so older servers still work."""
         body: dict[str, Any] = {"name": name, "keywords": list(keywords),
                                 "engines": list(engines), "max_images": max_images,
                                 "respect_robots": respect_robots}
         if validate is not None:
             body["validate"] = validate
+        if filters is not None:
+            body["filters"] = filters.model_dump()
         return Job.model_validate(self._call("POST", "/jobs", json=body).json())
 
     def start(self, job_id: int) -> StartResult:

@@ -51,6 +51,17 @@ class _Counts(_Model):
     updated_at: datetime
 
 
+class Filters(_Model):
+    """Search filters of a job (see the server's GET /engines for who applies what)."""
+
+    safe_search: bool = True
+    min_width: int = 0
+    min_height: int = 0
+    license: str = "any"
+    image_type: str = "any"
+    color: str = "any"
+
+
 class Job(_Counts):
     id: int
     name: str
@@ -60,6 +71,7 @@ class Job(_Counts):
     respect_robots: bool = True
     # JSON key "validate"; renamed because a field of that name shadows BaseModel.validate.
     validate_level: str | None = Field(None, alias="validate")
+    filters: Filters = Field(default_factory=lambda: Filters())
     cancelled_chunks: int
     created_at: datetime
     finished_at: datetime | None = None
@@ -84,6 +96,7 @@ class Chunk(_Model):
     duplicates_skipped: int
     failed_downloads: int
     last_error: str | None = None
+    warnings: list[str] = Field(default_factory=list)
     task_id: str | None = None
     created_at: datetime
     started_at: datetime | None = None
@@ -101,6 +114,11 @@ class Image(_Model):
     source_url: str
     page_url: str | None = None
     title: str | None = None
+    query: str | None = None
+    license: str | None = None
+    license_url: str | None = None
+    creator: str | None = None
+    attribution: str | None = None
     file_path: str
     sha256: str
     bytes: int
@@ -123,9 +141,13 @@ class Page(_Model, Generic[T]):
 
 class Engine(_Model):
     name: str
+    label: str = ""
+    kind: str = "scraped"
     available: bool
     reason: str | None = None
+    key_setting: str | None = None
     filters: list[str] = Field(default_factory=list)
+    filter_values: dict[str, list[str | bool]] = Field(default_factory=dict)
 
 
 class Health(_Model):
