@@ -34,6 +34,7 @@ class MemorySink:
         self.cancel_seen = False  # is_cancelled() has answered True
         self.records_after_cancel_seen = 0
         self.cancel_polls = 0
+        self.duplicates = 0  # found by the runner itself
         self._lock = threading.Lock()
 
     def already_recorded(self) -> dict[int, str]:
@@ -46,21 +47,22 @@ class MemorySink:
                 self.cancel_seen = True
             return self.cancel_requested
 
-    def record(self, image: StoredImage) -> str | None:
+    def record_batch(self, images, failures, duplicates: int) -> list[str | None]:
+        found: list[str | None] = []
         with self._lock:
-            if self.cancel_seen:
-                self.records_after_cancel_seen += 1
-            existing = self.by_sha.get(image.fetched.sha256)
-            if existing is not None:
-                return existing
-            self.by_sha[image.fetched.sha256] = image.file_path
-            self.images.append(image)
-            if self.cancel_after is not None and len(self.images) >= self.cancel_after:
-                self.cancel_requested = True
-            return None
-
-    def failed(self, url: str, error: str) -> None:
-        self.failures.append((url, error))
+            for image in images:
+                if self.cancel_seen:
+                    self.records_after_cancel_seen += 1
+                existing = self.by_sha.get(image.fetched.sha256)
+                if existing is None:
+                    self.by_sha[image.fetched.sha256] = image.file_path
+                    self.images.append(image)
+                    if self.cancel_after is not None and len(self.images) >= self.cancel_after:
+                        self.cancel_requested = True
+                found.append(existing)
+            self.failures.extend(failures)
+            self.duplicates += duplicates
+        return found
 
 
 @pytest.fixture
@@ -247,9 +249,10 @@ def test_cancel_while_downloads_keep_arriving(web: FakeWeb, tmp_path: Path) -> N
     sink = MemorySink(cancel_after=3)
     outcome = chunk(web, tmp_path, "stream", 40, sink)
 
-    assert outcome.cancelled
-    assert sink.cancel_seen and sink.records_after_cancel_seen == 0
-    assert 3 <= outcome.downloaded < 40
+    assert outcome.cancelled and sink.cancel_seen
+    # One image arrives every 0.1 s and cancellation is polled every 0.05 s: at most the one
+    # in hand when the poll answered may still be placed (and is then recorded, not lost).
+    assert 3 <= outcome.downloaded <= 5
     assert_disk_matches_sink(tmp_path, "stream", sink)
 
 

@@ -22,6 +22,7 @@ from PIL import Image
 
 from tests.fakeweb import FakeWeb, FakeWebConfig
 from tests.fakeweb.pages import ddg_vqd
+from worker.crawl.engines import ENGINES
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -303,7 +304,7 @@ def test_engine_urls_and_restartable_lifecycle() -> None:
     config = FakeWebConfig(results_per_keyword=3)
     web = FakeWeb(config=config).start()
     try:
-        assert web.engine_urls() == {"bing": web.base_url, "duckduckgo": web.base_url}
+        assert web.engine_urls() == dict.fromkeys(ENGINES, web.base_url)
         assert web.config is config
         assert get(f"{web.base_url}/robots.txt").status == 200
     finally:

@@ -3,6 +3,11 @@
 Downloads run concurrently but only as many as the target still needs (plus a small margin for
 failures), so a chunk never fetches far more than it keeps. Cancellation is polled from the sink
 in the background; once seen, nothing more is placed and in-flight downloads are cancelled.
+
+Placed images are recorded in batches from a worker thread: a database commit per image on the
+event loop would cap a chunk at a few hundred images per second. An image counts towards the
+target once placed; a duplicate the database finds (another chunk of the job had the same bytes)
+takes it back. Whatever was placed is recorded before the run ends, cancelled or not.
 """
 
 from __future__ import annotations
@@ -88,6 +93,12 @@ class _ChunkRun:
         self.seen_urls: set[str] = set()
         self.downloads: dict[asyncio.Task[Fetched], tuple[int, Candidate]] = {}
         self.search_task: asyncio.Task[ResultPage] | None = None
+        # Placed but not yet recorded, and the batch being recorded now.
+        self.pending: list[StoredImage] = []
+        self.pending_failures: list[tuple[str, str]] = []
+        self.pending_duplicates = 0
+        self.flush_task: asyncio.Task[None] | None = None
+        self.placed: set[str] = set()  # sha256 of images this run placed (dedup without a query)
         self.cursor: Any = None
         self.pages = 0
         self.empty_pages = 0
@@ -114,13 +125,19 @@ class _ChunkRun:
         return self._finish()
 
     async def _loop(self, watcher: asyncio.Task[None]) -> None:
-        while not self.cancelled and self.stored < self.target:
-            self._fill()
-            if self.search_task is None and self._want_more_results():
-                self.search_task = asyncio.create_task(self._search(self.cursor))
+        while not self.cancelled:
+            if self.stored < self.target:
+                self._fill()
+                if self.search_task is None and self._want_more_results():
+                    self.search_task = asyncio.create_task(self._search(self.cursor))
+            elif self.flush_task is None and not self._unrecorded():
+                return  # the target is met and recorded
+            if self.flush_task is None and self._unrecorded():
+                self.flush_task = asyncio.create_task(self._flush())
             busy: set[asyncio.Future[Any]] = set(self.downloads)
-            if self.search_task is not None:
-                busy.add(self.search_task)
+            for task in (self.search_task, self.flush_task):
+                if task is not None:
+                    busy.add(task)
             if not busy:
                 return  # nothing in flight and nothing left to ask for
             done, _ = await asyncio.wait(busy | {watcher}, return_when=asyncio.FIRST_COMPLETED)
@@ -128,6 +145,9 @@ class _ChunkRun:
                 if task is self.search_task:
                     self.search_task = None
                     self._on_page(task)
+                elif task is self.flush_task:
+                    self.flush_task = None
+                    task.result()  # a failed write ends the chunk (its files are gone)
                 elif task is not watcher:
                     self._on_download(task)
 
@@ -172,10 +192,14 @@ class _ChunkRun:
         if first and not page.candidates:
             self._search_failed(f"{name}: no results for {self.keyword!r}")
             return
+        filters = self.engine.filters
         for candidate in page.candidates:
             rank = self.next_rank
             self.next_rank += 1
             if rank in self.recorded or candidate.url in self.seen_urls:
+                continue
+            if filters.too_small(candidate.width, candidate.height):
+                self.outcome.too_small += 1
                 continue
             self.seen_urls.add(candidate.url)
             self.queue.append((rank, candidate))
@@ -206,6 +230,15 @@ class _ChunkRun:
         self._keep(rank, candidate, fetched)
 
     def _keep(self, rank: int, candidate: Candidate, fetched: Fetched) -> None:
+        if fetched.sha256 in self.placed:  # the same bytes came earlier in this run
+            fetched.temp_path.unlink(missing_ok=True)
+            self.outcome.duplicates += 1
+            self.pending_duplicates += 1
+            return
+        if self.engine.filters.too_small(fetched.width, fetched.height):
+            fetched.temp_path.unlink(missing_ok=True)
+            self.outcome.too_small += 1
+            return
         rel_path = self.storage.relative_path(
             self.keyword, self.engine.name, rank, fetched.sha256, fetched.extension
         )
@@ -214,23 +247,35 @@ class _ChunkRun:
         except BaseException:
             fetched.temp_path.unlink(missing_ok=True)
             raise
+        self.placed.add(fetched.sha256)
         image = StoredImage(self.keyword, self.engine.name, rank, candidate, fetched, rel_path)
+        self.pending.append(image)
+        self.stored += 1
+
+    def _unrecorded(self) -> bool:
+        return bool(self.pending or self.pending_failures or self.pending_duplicates)
+
+    async def _flush(self) -> None:
+        """Record what is pending in one batch; on failure remove its files and re-raise."""
+        images, failures, duplicates = self.pending, self.pending_failures, self.pending_duplicates
+        self.pending, self.pending_failures, self.pending_duplicates = [], [], 0
         try:
-            existing = self.sink.record(image)
+            existing = await asyncio.to_thread(self.sink.record_batch, images, failures, duplicates)
         except BaseException:
-            self.storage.remove(rel_path)
+            for image in images:
+                self.storage.remove(image.file_path)
             raise
-        if existing is None:
-            self.outcome.downloaded += 1
-            self.stored += 1
-        elif existing != rel_path:
-            self.storage.remove(rel_path)  # the job already has these bytes elsewhere
-            self.outcome.duplicates += 1
-        else:
-            self.stored += 1  # an earlier run recorded this very file; nothing new
+        for image, found in zip(images, existing, strict=True):
+            if found is None:
+                self.outcome.downloaded += 1
+            elif found != image.file_path:
+                self.storage.remove(image.file_path)  # the job already has these bytes elsewhere
+                self.outcome.duplicates += 1
+                self.stored -= 1
+            # else: an earlier run recorded this very file; it already counted as stored
 
     def _failed(self, url: str, reason: str) -> None:
-        self.sink.failed(url, reason)
+        self.pending_failures.append((url, reason))
         self.outcome.failed += 1
         self.last_failure = reason
         if len(self.outcome.errors) < MAX_LISTED_ERRORS:
@@ -255,7 +300,9 @@ class _ChunkRun:
             await asyncio.sleep(self.cancel_poll)
 
     async def _stop(self, watcher: asyncio.Task[None]) -> None:
-        """Cancel everything still running and delete temp files nobody will place."""
+        """Cancel downloads and searches, delete temp files nobody will place, and record
+        everything placed (a batch being written is awaited, never cancelled: its thread would
+        write on regardless)."""
         tasks: list[asyncio.Task[Any]] = [watcher, *self.downloads]
         if self.search_task is not None:
             tasks.append(self.search_task)
@@ -267,6 +314,19 @@ class _ChunkRun:
                 task.result().temp_path.unlink(missing_ok=True)
         self.downloads.clear()
         self.search_task = None
+        flushing, self.flush_task = self.flush_task, None
+        if flushing is not None:
+            await asyncio.wait({flushing})
+            if not flushing.cancelled() and flushing.exception() is not None:
+                self._drop_unrecorded()
+                flushing.result()
+        if self._unrecorded():
+            await self._flush()
+
+    def _drop_unrecorded(self) -> None:
+        for image in self.pending:
+            self.storage.remove(image.file_path)
+        self.pending.clear()
 
     def _finish(self) -> ChunkOutcome:
         outcome = self.outcome

@@ -5,6 +5,7 @@ Kept free of Celery, FastAPI and the database so crawl code can be tested and be
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -92,6 +93,7 @@ class ChunkOutcome:
     failed: int = 0
     error: str | None = None
     cancelled: bool = False
+    too_small: int = 0  # left out by the job's minimum size
     errors: list[str] = field(default_factory=list)
 
 
@@ -104,9 +106,12 @@ class ChunkSink(Protocol):
     def is_cancelled(self) -> bool:
         """True once the chunk or its job was cancelled; polled between downloads."""
 
-    def record(self, image: StoredImage) -> str | None:
-        """Insert the image row; None if new, else the file path of the job's existing row
-        with the same sha256 (the runner then removes its own copy if the paths differ)."""
+    def record_batch(
+        self, images: Sequence[StoredImage], failures: Sequence[tuple[str, str]], duplicates: int
+    ) -> list[str | None]:
+        """Record placed images, failed downloads (url, reason) and duplicates the runner found
+        itself, in one go (called from a worker thread, never on the event loop).
 
-    def failed(self, url: str, error: str) -> None:
-        """Count one failed download."""
+        Returns, per image, None if it is new, else the file path of the job's existing image
+        with the same sha256 (the runner then removes its own copy if the paths differ).
+        """

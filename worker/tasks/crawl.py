@@ -9,20 +9,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 
 from celery.signals import worker_process_init
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.celery_app import DOWNLOAD_TASK, app
 from worker.crawl.chunk import run_chunk
 from worker.crawl.downloader import Downloader, DownloadOptions
-from worker.crawl.engines import make_engine
+from worker.crawl.engines import Engine, engine_class, make_engine
+from worker.crawl.filters import SearchFilters
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
-from worker.crawl.types import ChunkOutcome, StoredImage
-from worker.db.models import Chunk, Image, Job, JobStatus, utcnow
+from worker.crawl.types import ChunkOutcome, EngineError, StoredImage
+from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.lifecycle import OPEN, finish_job_if_done
 from worker.settings import Settings
@@ -74,37 +77,59 @@ class DbChunkSink:
                 self._beat_at = time.monotonic()
             return False
 
-    def record(self, image: StoredImage) -> str | None:
-        f, c = image.fetched, image.candidate
+    def record_batch(self, images: Sequence[StoredImage], failures: Sequence[tuple[str, str]],
+                     duplicates: int) -> list[str | None]:
+        """One transaction: insert the images (a sha256 the job already has is skipped by the
+        unique constraint, not an error) and add the counts to the chunk."""
         with self._sessions() as db:
-            db.add(Image(
-                job_id=self._job_id, chunk_id=self._chunk_id, keyword=image.keyword,
-                engine=image.engine, rank=image.rank, source_url=c.url, page_url=c.page_url,
-                title=c.title, file_path=image.file_path, sha256=f.sha256, bytes=f.size,
-                width=f.width, height=f.height, format=f.format,
-            ))
-            try:
-                db.flush()
-            except IntegrityError:
-                db.rollback()
-                existing = db.scalar(select(Image.file_path).where(
-                    Image.job_id == self._job_id, Image.sha256 == f.sha256))
-                self._count(db, Chunk.duplicates_skipped)
-                db.commit()
-                return existing
-            self._count(db, Chunk.downloaded)
+            existing: dict[str, str] = {}
+            if images:
+                insert = dialect_insert(db)(Image).values([self._row(i) for i in images])
+                inserted = set(db.scalars(insert.on_conflict_do_nothing(
+                    index_elements=["job_id", "sha256"]).returning(Image.sha256)))
+                clashes = [i.fetched.sha256 for i in images if i.fetched.sha256 not in inserted]
+                if clashes:
+                    rows = db.execute(select(Image.sha256, Image.file_path).where(
+                        Image.job_id == self._job_id, Image.sha256.in_(clashes)))
+                    existing = {sha: path for sha, path in rows}
+            found = [existing.get(i.fetched.sha256) for i in images]
+            new = sum(1 for f in found if f is None)
+            values: dict = {Chunk.downloaded: Chunk.downloaded + new,
+                            Chunk.duplicates_skipped: Chunk.duplicates_skipped + duplicates
+                            + sum(1 for i, f in zip(images, found, strict=True)
+                                  if f is not None and f != i.file_path),
+                            Chunk.failed_downloads: Chunk.failed_downloads + len(failures)}
+            if failures:
+                url, error = failures[-1]
+                values[Chunk.last_error] = f"{error} ({url})"
+            db.execute(update(Chunk).where(Chunk.id == self._chunk_id).values(values))
             db.commit()
+        if new:
             self._beat_at = time.monotonic()
-            return None
+        return found
 
-    def failed(self, url: str, error: str) -> None:
+    def _row(self, image: StoredImage) -> dict:
+        f, c = image.fetched, image.candidate
+        return {"job_id": self._job_id, "chunk_id": self._chunk_id, "keyword": image.keyword,
+                "engine": image.engine, "rank": image.rank, "source_url": c.url,
+                "page_url": c.page_url, "title": c.title, "query": image.keyword,
+                "license": c.license, "license_url": c.license_url, "creator": c.creator,
+                "attribution": c.attribution, "file_path": image.file_path, "sha256": f.sha256,
+                "bytes": f.size, "width": f.width, "height": f.height, "format": f.format,
+                "downloaded_at": utcnow(), "validation_status": ValidationStatus.pending,
+                "validation_issues": [], "validation_metrics": {}}
+
+    def warn(self, warnings: list[str]) -> None:
+        """Keep notes for users on the chunk (e.g. filters its engine cannot apply)."""
         with self._sessions() as db:
-            self._count(db, Chunk.failed_downloads, last_error=f"{error} ({url})")
+            db.execute(update(Chunk).where(Chunk.id == self._chunk_id)
+                       .values(warnings=warnings))
             db.commit()
 
-    def _count(self, db: Session, column, **values) -> None:
-        db.execute(update(Chunk).where(Chunk.id == self._chunk_id)
-                   .values({column: column + 1, **values}))
+
+def dialect_insert(db: Session):
+    """The INSERT construct with ON CONFLICT support for the session's database."""
+    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk | None:
@@ -161,9 +186,16 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
     )
 
 
-async def crawl_chunk(settings: Settings, chunk: Chunk, job_options: dict,
+def chunk_engine(settings: Settings, name: str, job_options: dict) -> Engine:
+    """The chunk's engine with the server's key for it and the job's filters."""
+    setting = engine_class(name).key_setting
+    return make_engine(name, settings.engine_url(name),
+                       api_key=settings.api_key(setting) if setting else None,
+                       filters=SearchFilters.from_options(job_options))
+
+
+async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_options: dict,
                       sink: DbChunkSink) -> ChunkOutcome:
-    engine = make_engine(chunk.engine, settings.engine_url(chunk.engine))
     limiter = make_search_limiter(settings.search_rate_limit, settings.ratelimit_storage_url,
                                   settings.data_dir / "ratelimit")
     storage = JobStorage(settings.data_dir, chunk.job_id)
@@ -189,7 +221,12 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
         job_options = db.scalar(select(Job.options).where(Job.id == job_id)) or {}
     sink = DbChunkSink(sessions, chunk_id, job_id, task_id, settings.chunk_heartbeat)
     try:
-        outcome = asyncio.run(crawl_chunk(settings, chunk, job_options, sink))
+        engine = chunk_engine(settings, engine, job_options)
+        if engine.unapplied():
+            sink.warn(engine.unapplied())
+        outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink))
+    except EngineError as exc:  # e.g. its API key was removed after the job was made
+        outcome = ChunkOutcome(error=str(exc))
     except Exception as exc:
         log.exception("chunk %s (%s × %s) crashed", chunk_id, keyword, engine)
         outcome = ChunkOutcome(error=f"internal error: {type(exc).__name__}: {exc}")

@@ -11,6 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from tests.fakeweb.sites import (
+    baidu,
+    flickr,
+    google,
+    openverse,
+    pexels,
+    pixabay,
+    unsplash,
+    wikimedia,
+)
+
 if TYPE_CHECKING:
     from aiohttp import web
 
@@ -18,7 +29,16 @@ FAKE_API_KEY = "fake-api-key"
 
 Register = Callable[["web.UrlDispatcher", Any], None]
 
-SITES: list[Register] = []
+SITES: list[Register] = [
+    google.register,
+    baidu.register,
+    openverse.register,
+    wikimedia.register,
+    flickr.register,
+    unsplash.register,
+    pexels.register,
+    pixabay.register,
+]
 
 
 def fake_key_env() -> dict[str, str]:

@@ -5,14 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from worker.crawl.engines.baidu import BaiduEngine
 from worker.crawl.engines.base import Engine, env_name, missing_key_reason
 from worker.crawl.engines.bing import BingEngine
 from worker.crawl.engines.duckduckgo import DuckDuckGoEngine
+from worker.crawl.engines.flickr import FlickrEngine
+from worker.crawl.engines.google import GoogleEngine
+from worker.crawl.engines.openverse import OpenverseEngine
+from worker.crawl.engines.pexels import PexelsEngine
+from worker.crawl.engines.pixabay import PixabayEngine
+from worker.crawl.engines.unsplash import UnsplashEngine
+from worker.crawl.engines.wikimedia import WikimediaEngine
 from worker.crawl.filters import SearchFilters
 
 ENGINES: dict[str, type[Engine]] = {
     BingEngine.name: BingEngine,
     DuckDuckGoEngine.name: DuckDuckGoEngine,
+    GoogleEngine.name: GoogleEngine,
+    BaiduEngine.name: BaiduEngine,
+    OpenverseEngine.name: OpenverseEngine,
+    WikimediaEngine.name: WikimediaEngine,
+    FlickrEngine.name: FlickrEngine,
+    UnsplashEngine.name: UnsplashEngine,
+    PexelsEngine.name: PexelsEngine,
+    PixabayEngine.name: PixabayEngine,
 }
 
 
@@ -66,11 +82,19 @@ def make_engine(
 
 __all__ = [
     "ENGINES",
+    "BaiduEngine",
     "BingEngine",
     "DuckDuckGoEngine",
     "Engine",
     "EngineStatus",
+    "FlickrEngine",
+    "GoogleEngine",
+    "OpenverseEngine",
+    "PexelsEngine",
+    "PixabayEngine",
     "UnknownEngineError",
+    "UnsplashEngine",
+    "WikimediaEngine",
     "engine_class",
     "engine_status",
     "env_name",
