@@ -234,7 +234,8 @@ def test_cancel_stops_quickly_and_places_nothing_more(web: FakeWeb, tmp_path: Pa
     # cancellation really cancels in-flight downloads (their timeouts are 30 s and 15 s).
     web.config.faults["slow"] = {i: "hang=1" for i in range(2, 60)}
     sink = MemorySink(cancel_after=2)
-    outcome = chunk(web, tmp_path, "slow", 40, sink)
+    # Enough slots per host that hung downloads cannot hold up results 0 and 1.
+    outcome = chunk(web, tmp_path, "slow", 40, sink, per_host=64)
 
     assert outcome.cancelled and outcome.error is None
     assert outcome.downloaded == 2
@@ -247,7 +248,7 @@ def test_cancel_while_downloads_keep_arriving(web: FakeWeb, tmp_path: Path) -> N
     # Downloads finish one by one (rank i after 0.1*i s); cancellation comes after the 3rd.
     web.config.faults["stream"] = {i: f"latency={0.1 * i:.1f}" for i in range(1, 60)}
     sink = MemorySink(cancel_after=3)
-    outcome = chunk(web, tmp_path, "stream", 40, sink)
+    outcome = chunk(web, tmp_path, "stream", 40, sink, per_host=64)
 
     assert outcome.cancelled and sink.cancel_seen
     # One image arrives every 0.1 s and cancellation is polled every 0.05 s: at most the one

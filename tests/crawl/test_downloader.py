@@ -238,8 +238,9 @@ def test_dead_host(web: FakeWeb, temp_dir: Path) -> None:
 
 
 def test_cancelled_download_leaves_no_temp_file(web: FakeWeb, temp_dir: Path) -> None:
+    # A body past spill_bytes streams to a temp file; the hung one stops after 64 bytes.
     async def go() -> None:
-        async with Downloader(DownloadOptions(allow_private=True)) as downloader:
+        async with Downloader(DownloadOptions(allow_private=True, spill_bytes=16)) as downloader:
             task = asyncio.create_task(downloader.fetch(web.image_url("slow", hang=1), temp_dir))
             deadline = time.monotonic() + 10
             while not list(temp_dir.iterdir()):  # the hung body has begun streaming to disk
@@ -251,6 +252,20 @@ def test_cancelled_download_leaves_no_temp_file(web: FakeWeb, temp_dir: Path) ->
 
     asyncio.run(go())
     assert list(temp_dir.iterdir()) == []
+
+
+def test_large_bodies_spill_to_disk_and_keep_their_hash(web: FakeWeb, temp_dir: Path) -> None:
+    web.config.image_size = (640, 480)
+    body = web.image_bytes("big")
+
+    async def go() -> Fetched:
+        async with Downloader(DownloadOptions(allow_private=True, spill_bytes=1024)) as downloader:
+            return await downloader.fetch(web.image_url("big"), temp_dir)
+
+    fetched = asyncio.run(go())
+    assert fetched.temp_path.read_bytes() == body
+    assert fetched.sha256 == hashlib.sha256(body).hexdigest()
+    assert (fetched.width, fetched.height) == (640, 480)
 
 
 # -- politeness and safety ----------------------------------------------------------------------

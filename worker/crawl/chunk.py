@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from worker.crawl.engines.base import Engine
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MAX_PAGES = 200  # an engine that keeps returning cursors must not page forever
 MAX_EMPTY_PAGES = 3  # consecutive empty pages (after the first) that end the result list
@@ -98,6 +100,7 @@ class _ChunkRun:
         self.pending_failures: list[tuple[str, str]] = []
         self.pending_duplicates = 0
         self.flush_task: asyncio.Task[None] | None = None
+        self.finished: asyncio.Queue[asyncio.Task[Any]] = asyncio.Queue()
         self.placed: set[str] = set()  # sha256 of images this run placed (dedup without a query)
         self.cursor: Any = None
         self.pages = 0
@@ -117,30 +120,28 @@ class _ChunkRun:
         self.seen_urls = set(self.recorded.values())
         if self.stored >= self.target:
             return self.outcome
-        watcher = asyncio.create_task(self._watch_cancel())
+        watcher = self._start(self._watch_cancel(), "cancel watcher")
         try:
-            await self._loop(watcher)
+            await self._loop()
         finally:
             await self._stop(watcher)
         return self._finish()
 
-    async def _loop(self, watcher: asyncio.Task[None]) -> None:
+    async def _loop(self) -> None:
         while not self.cancelled:
             if self.stored < self.target:
                 self._fill()
                 if self.search_task is None and self._want_more_results():
-                    self.search_task = asyncio.create_task(self._search(self.cursor))
+                    self.search_task = self._start(self._search(self.cursor), "search")
             elif self.flush_task is None and not self._unrecorded():
                 return  # the target is met and recorded
             if self.flush_task is None and self._unrecorded():
-                self.flush_task = asyncio.create_task(self._flush())
-            busy: set[asyncio.Future[Any]] = set(self.downloads)
-            for task in (self.search_task, self.flush_task):
-                if task is not None:
-                    busy.add(task)
-            if not busy:
+                self.flush_task = self._start(self._flush(), "record")
+            if not (self.downloads or self.search_task or self.flush_task):
                 return  # nothing in flight and nothing left to ask for
-            done, _ = await asyncio.wait(busy | {watcher}, return_when=asyncio.FIRST_COMPLETED)
+            done = [await self.finished.get()]
+            while not self.finished.empty():
+                done.append(self.finished.get_nowait())
             for task in done:
                 if task is self.search_task:
                     self.search_task = None
@@ -148,7 +149,7 @@ class _ChunkRun:
                 elif task is self.flush_task:
                     self.flush_task = None
                     task.result()  # a failed write ends the chunk (its files are gone)
-                elif task is not watcher:
+                elif task in self.downloads:
                     self._on_download(task)
 
     def _window(self) -> int:
@@ -156,14 +157,22 @@ class _ChunkRun:
         return need + max(2, need // 5)
 
     def _fill(self) -> None:
-        limit = self._window()
+        # Tasks beyond what the downloader runs at once would only wait on its semaphores.
+        limit = min(self._window(), 2 * self.downloader.options.concurrency)
         while self.queue and len(self.downloads) < limit:
             rank, candidate = self.queue.popleft()
-            task = asyncio.create_task(
+            task = self._start(
                 self.downloader.fetch(candidate.url, self.storage.temp_dir),
-                name=f"download {self.engine.name} #{rank}",
+                f"download {self.engine.name} #{rank}",
             )
             self.downloads[task] = (rank, candidate)
+
+    def _start(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        """A task that reports to ``finished`` when done (one wake-up per task, where
+        asyncio.wait over all of them would re-register every task on every wake-up)."""
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self.finished.put_nowait)
+        return task
 
     def _want_more_results(self) -> bool:
         if self.exhausted or self.search_error is not None:
@@ -242,11 +251,6 @@ class _ChunkRun:
         rel_path = self.storage.relative_path(
             self.keyword, self.engine.name, rank, fetched.sha256, fetched.extension
         )
-        try:
-            self.storage.place(fetched, rel_path)
-        except BaseException:
-            fetched.temp_path.unlink(missing_ok=True)
-            raise
         self.placed.add(fetched.sha256)
         image = StoredImage(self.keyword, self.engine.name, rank, candidate, fetched, rel_path)
         self.pending.append(image)
@@ -256,23 +260,40 @@ class _ChunkRun:
         return bool(self.pending or self.pending_failures or self.pending_duplicates)
 
     async def _flush(self) -> None:
-        """Record what is pending in one batch; on failure remove its files and re-raise."""
+        """Place and record what is pending, in one worker-thread hop (file renames are slow
+        enough on some disks to stall the event loop)."""
         images, failures, duplicates = self.pending, self.pending_failures, self.pending_duplicates
         self.pending, self.pending_failures, self.pending_duplicates = [], [], 0
-        try:
-            existing = await asyncio.to_thread(self.sink.record_batch, images, failures, duplicates)
-        except BaseException:
-            for image in images:
-                self.storage.remove(image.file_path)
-            raise
+        existing = await asyncio.to_thread(self._place_and_record, images, failures, duplicates)
         for image, found in zip(images, existing, strict=True):
             if found is None:
                 self.outcome.downloaded += 1
             elif found != image.file_path:
-                self.storage.remove(image.file_path)  # the job already has these bytes elsewhere
-                self.outcome.duplicates += 1
+                self.outcome.duplicates += 1  # the job already has these bytes elsewhere
                 self.stored -= 1
             # else: an earlier run recorded this very file; it already counted as stored
+
+    def _place_and_record(
+        self, images: list[StoredImage], failures: list[tuple[str, str]], duplicates: int
+    ) -> list[str | None]:
+        """Move the images into place, record them, and remove our copies of duplicates. If
+        anything fails, none of these images is left on disk (nor are their temp files)."""
+        placed: list[StoredImage] = []
+        try:
+            for image in images:
+                self.storage.place(image.fetched, image.file_path)
+                placed.append(image)
+            existing = self.sink.record_batch(images, failures, duplicates)
+        except BaseException:
+            for image in placed:
+                self.storage.remove(image.file_path)
+            for image in images[len(placed) :]:
+                image.fetched.temp_path.unlink(missing_ok=True)
+            raise
+        for image, found in zip(images, existing, strict=True):
+            if found is not None and found != image.file_path:
+                self.storage.remove(image.file_path)
+        return existing
 
     def _failed(self, url: str, reason: str) -> None:
         self.pending_failures.append((url, reason))
@@ -325,7 +346,7 @@ class _ChunkRun:
 
     def _drop_unrecorded(self) -> None:
         for image in self.pending:
-            self.storage.remove(image.file_path)
+            image.fetched.temp_path.unlink(missing_ok=True)
         self.pending.clear()
 
     def _finish(self) -> ChunkOutcome:

@@ -3,30 +3,27 @@
 One shared ``ClientSession`` per downloader (engines borrow it through :attr:`Downloader.session`).
 Concurrency is gated in our own code (a global cap and a per-host cap with an optional minimum
 interval) before a request starts, so request timeouts measure the network, not time spent
-queueing behind other downloads. The hot path per chunk of body is: size check, sha256, write.
+queueing behind other downloads. The event loop only collects body pieces; writing, hashing
+and header parsing happen in one worker-thread hop per image (see worker.crawl.body).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import math
-import os
 import random
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
 
 import aiohttp
-from PIL import Image
 from yarl import URL
 
 from worker.crawl import magic
+from worker.crawl.body import Body
 from worker.crawl.netguard import (
     GuardedResolver,
     PrivateAddressError,
@@ -54,18 +51,6 @@ _REQUEST_HEADERS = {
 # themselves are capped by our own semaphores.
 _EXTRA_CONNECTIONS = 8
 
-# Our format names -> Pillow's plugin ids, to read dimensions with only the matching plugin.
-_PIL_FORMATS = {
-    "jpeg": "JPEG",
-    "png": "PNG",
-    "gif": "GIF",
-    "webp": "WEBP",
-    "bmp": "BMP",
-    "tiff": "TIFF",
-    "avif": "AVIF",
-    "heic": "HEIF",
-}
-
 
 @dataclass(frozen=True, slots=True)
 class DownloadOptions:
@@ -88,14 +73,17 @@ class DownloadOptions:
     user_agent: str = DEFAULT_USER_AGENT
     dns_cache_ttl: int = 300
     read_chunk: int = 256 * 1024
+    spill_bytes: int = 4 * 1024 * 1024  # bodies above this go to disk as they arrive
 
     def __post_init__(self) -> None:
         if self.concurrency < 1 or self.per_host < 1:
             raise ValueError("concurrency and per_host must be at least 1")
         if self.max_retries < 0 or self.max_redirects < 0:
             raise ValueError("max_retries and max_redirects must not be negative")
-        if self.max_bytes < 1 or self.read_chunk < 64 * 1024:
-            raise ValueError("max_bytes must be positive and read_chunk at least 64 KiB")
+        if self.max_bytes < 1 or self.read_chunk < 64 * 1024 or self.spill_bytes < 1:
+            raise ValueError(
+                "max_bytes and spill_bytes must be positive and read_chunk at least 64 KiB"
+            )
         if min(self.host_interval, self.backoff_base, self.backoff_cap, self.max_retry_after) < 0:
             raise ValueError("intervals and backoff times must not be negative")
 
@@ -159,27 +147,6 @@ def parse_retry_after(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
-def _tail(path: Path, size: int) -> bytes:
-    with path.open("rb") as fh:
-        fh.seek(max(0, size - magic.TAIL_SIZE))
-        return fh.read()
-
-
-def _dimensions(path: Path, fmt: str) -> tuple[int | None, int | None]:
-    """Width and height from the header only (no pixel decoding)."""
-    plugin = _PIL_FORMATS[fmt]
-    if plugin not in Image.OPEN:
-        Image.init()
-        if plugin not in Image.OPEN:
-            return None, None  # e.g. HEIC without pillow-heif: keep the image, size unknown
-    try:
-        with Image.open(path, formats=[plugin]) as im:
-            width, height = im.size
-    except Exception as exc:  # Pillow raises many types for bad headers
-        raise DownloadError(f"unreadable image ({type(exc).__name__}: {exc})") from None
-    return width, height
-
-
 class Downloader:
     """``async with Downloader(opts) as d: fetched = await d.fetch(url, temp_dir)``."""
 
@@ -189,6 +156,7 @@ class Downloader:
         self._robots: RobotsCache | None = None
         self._slots: asyncio.Semaphore | None = None
         self._hosts: dict[str, _HostGate] = {}
+        self._abandoned: set[asyncio.Future[tuple[Path, str, int | None, int | None]]] = set()
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -230,6 +198,10 @@ class Downloader:
         await self.close()
 
     async def close(self) -> None:
+        while self._abandoned:  # their threads are still writing; remove what they write
+            work = self._abandoned.pop()
+            await asyncio.wait({work})
+            self._remove_abandoned(work)
         if self._robots is not None:
             await self._robots.close()
             self._robots = None
@@ -318,19 +290,13 @@ class Downloader:
                             elif not 200 <= status < 300:
                                 raise DownloadError(f"HTTP {status}")
                             else:
-                                part = await self._stream(resp, temp_dir)
+                                body = await self._collect(resp, temp_dir)
                     except (DownloadError, _Retry):
                         raise
                     except Exception as exc:
                         raise self._classify(exc, host) from None
             if location is None:
-                path, digest, size, fmt, ext = part
-                try:
-                    width, height = _dimensions(path, fmt)
-                except BaseException:
-                    path.unlink(missing_ok=True)
-                    raise
-                return Fetched(str(current), path, digest, size, fmt, ext, width, height)
+                return await self._settle(body, str(current))
             try:
                 current = current.join(URL(location))
             except (ValueError, TypeError):
@@ -372,59 +338,63 @@ class Downloader:
             return _Retry(f"connection failed ({type(exc).__name__}: {exc})")
         return DownloadError(f"download failed ({type(exc).__name__}: {exc})")
 
-    async def _stream(
-        self, resp: aiohttp.ClientResponse, temp_dir: Path
-    ) -> tuple[Path, str, int, str, str]:
-        """Stream the body to a temp file: (path, sha256, size, format, extension)."""
+    async def _collect(self, resp: aiohttp.ClientResponse, temp_dir: Path) -> Body:
+        """Read the body, checking its magic bytes first so nothing is kept for non-images."""
         limit = self.options.max_bytes
         length = resp.content_length
         if length is not None and length > limit:
             raise DownloadError(f"too large: {length} bytes (limit {limit})")
         encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
-        hasher = hashlib.sha256()
-        head = first = b""
-        size = 0
-        kind: tuple[str, str] | None = None
-        path: Path | None = None
-        fh: BinaryIO | None = None
+        head = b""
+        body: Body | None = None
         try:
-            async for chunk in resp.content.iter_chunked(self.options.read_chunk):
-                size += len(chunk)
-                if size > limit:
-                    raise DownloadError(f"too large: more than {limit} bytes")
-                if fh is None:
-                    head += chunk
+            async for piece in resp.content.iter_chunked(self.options.read_chunk):
+                if body is None:
+                    head += piece
                     if len(head) < magic.HEAD_SIZE:
                         continue
-                    kind, path, fh = self._open_part(head, temp_dir)
-                    first = head[: magic.HEAD_SIZE]
-                    chunk, head = head, b""
-                hasher.update(chunk)
-                fh.write(chunk)
-            if fh is None:  # the whole body was shorter than HEAD_SIZE
-                kind, path, fh = self._open_part(head, temp_dir)
-                first = head
-                hasher.update(head)
-                fh.write(head)
-            fh.close()
-            if length is not None and not encoded and size != length:
-                raise _Retry(f"truncated: got {size} of {length} bytes")
-            if not magic.complete(kind[0], first, _tail(path, size), size):
-                raise DownloadError(f"truncated {kind[0]}: the body ends mid-image")
+                    body = self._begin(head, temp_dir)
+                    piece = head
+                body.add(piece)
+                if body.size > limit:
+                    raise DownloadError(f"too large: more than {limit} bytes")
+            if body is None:  # the whole body was shorter than HEAD_SIZE
+                body = self._begin(head, temp_dir)
+                body.add(head)
+            if length is not None and not encoded and body.size != length:
+                raise _Retry(f"truncated: got {body.size} of {length} bytes")
         except BaseException:
-            if fh is not None:
-                fh.close()
-            if path is not None:
-                path.unlink(missing_ok=True)
+            if body is not None:
+                body.discard()
             raise
-        assert kind is not None and path is not None
-        return path, hasher.hexdigest(), size, kind[0], kind[1]
+        return body
 
-    @staticmethod
-    def _open_part(head: bytes, temp_dir: Path) -> tuple[tuple[str, str], Path, BinaryIO]:
-        """Check the magic bytes, then create the temp file (nothing is written for non-images)."""
+    def _begin(self, head: bytes, temp_dir: Path) -> Body:
         kind = magic.sniff(head)
         if kind is None:
             raise DownloadError(f"not an image ({magic.describe(head)})")
-        fd, name = tempfile.mkstemp(prefix="dl-", suffix=".part", dir=temp_dir)
-        return kind, Path(name), os.fdopen(fd, "wb")
+        return Body(temp_dir, *kind, spill_at=self.options.spill_bytes)
+
+    async def _settle(self, body: Body, url: str) -> Fetched:
+        """Write, hash and check the body in a worker thread (the connection is already free).
+
+        Cancelling cannot stop the thread, so a cancelled caller leaves its file to be removed
+        when the thread ends (``close`` waits for that)."""
+        work = asyncio.ensure_future(asyncio.to_thread(body.settle))
+        try:
+            path, digest, width, height = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            self._abandoned.add(work)
+            work.add_done_callback(self._remove_abandoned)
+            raise
+        except BaseException:
+            body.discard()
+            raise
+        return Fetched(url, path, digest, body.size, body.format, body.extension, width, height)
+
+    def _remove_abandoned(
+        self, work: asyncio.Future[tuple[Path, str, int | None, int | None]]
+    ) -> None:
+        self._abandoned.discard(work)
+        if not work.cancelled() and work.exception() is None:
+            work.result()[0].unlink(missing_ok=True)

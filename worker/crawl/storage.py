@@ -68,6 +68,8 @@ class JobStorage:
         self.temp_dir = self.job_dir / ".tmp"
         self.temp_dir.mkdir(parents=True, exist_ok=True)
         self._real_job_dir = self.job_dir.resolve()
+        self._checked: set[Path] = set()  # folders known to resolve inside the job
+        self._made: set[Path] = set()  # keyword folders this process created or found
 
     def relative_path(self, keyword: str, engine: str, rank: int, sha256: str, ext: str) -> str:
         """``jobs/<job id>/<slug>/<engine>-<rank>-<sha256[:12]>.<ext>`` (POSIX, relative to the
@@ -98,16 +100,28 @@ class JobStorage:
         ):
             raise ValueError(f"path {rel_path!r} is not a file inside job {self.job_id}")
         path = self.data_dir.joinpath(*parts)
-        # resolve() also defeats a symlinked keyword folder pointing elsewhere
-        if not path.resolve().is_relative_to(self._real_job_dir):
-            raise ValueError(f"path {rel_path!r} escapes job {self.job_id}")
+        # resolve() also defeats a symlinked keyword folder pointing elsewhere. Folders are
+        # checked once: resolving costs a stat per path part, which adds up at hundreds of
+        # images a second. A symlink in place of a file needs no check: rename and unlink act
+        # on the link itself, never on its target.
+        folder = path.parent
+        if folder not in self._checked:
+            if not folder.resolve().is_relative_to(self._real_job_dir):
+                raise ValueError(f"path {rel_path!r} escapes job {self.job_id}")
+            self._checked.add(folder)
         return path
 
     def place(self, fetched: Fetched, rel_path: str) -> Path:
         """Move the downloaded temp file to ``rel_path`` atomically; returns the final path."""
         dest = self.path_of(rel_path)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(fetched.temp_path, dest)
+        if dest.parent not in self._made:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(dest.parent)
+        try:
+            os.replace(fetched.temp_path, dest)
+        except FileNotFoundError:  # someone removed the keyword folder meanwhile
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(fetched.temp_path, dest)
         return dest
 
     def remove(self, rel_path: str) -> None:
