@@ -30,6 +30,7 @@ from worker.crawl.engines.duckduckgo import (
     extract_vqd,
     parse_ijs,
 )
+from worker.crawl.filters import SearchFilters, describe
 from worker.crawl.types import (
     Candidate,
     EngineBlocked,
@@ -385,3 +386,39 @@ def test_search_timeout_is_an_engine_error(fakeweb: FakeWeb) -> None:
     engine = make_engine("bing", fakeweb.base_url, timeout=0.2)
     with pytest.raises(EngineError, match=r"^bing: search request timed out$"):
         run(_search_once(engine, "cat"))
+
+
+# ------------------------------------------------------------------ filters
+
+
+def test_bing_maps_filters_to_qft_and_adlt() -> None:
+    assert make_engine("bing").filter_params() == {"adlt": "strict"}
+    filters = SearchFilters(safe_search=False, min_width=800, min_height=600,
+                            license="commercial_modify", image_type="lineart", color="grayscale")
+    assert make_engine("bing", filters=filters).filter_params() == {
+        "adlt": "off",
+        "qft": "+filterui:license-L2_L3+filterui:photo-linedrawing+filterui:color2-bw"
+               "+filterui:imagesize-custom_800_600",
+    }
+    assert make_engine("bing", filters=SearchFilters(color="teal")).filter_params()["qft"] == (
+        "+filterui:color2-FGcls_TEAL")
+
+
+def test_duckduckgo_maps_filters_to_f_and_p() -> None:
+    assert make_engine("duckduckgo").filter_params() == {"f": ",,,,,", "p": "1"}
+    filters = SearchFilters(safe_search=False, license="public_domain", image_type="animated",
+                            color="pink")
+    assert make_engine("duckduckgo", filters=filters).filter_params() == {
+        "f": ",,color:Pink,type:gif,,license:Public", "p": "-1"}
+
+
+@pytest.mark.parametrize("name", sorted(ENGINES))
+def test_unapplied_filters_are_named_per_engine(name: str) -> None:
+    wanted = SearchFilters(license="public_domain", image_type="lineart", color="brown")
+    engine = engine_for(name, "http://127.0.0.1:9", filters=wanted)
+    warnings = engine.unapplied()
+    for filter_name, value in wanted.requested().items():
+        applied = engine.can_apply(filter_name, value)
+        mentioned = any(describe(filter_name, value) in w for w in warnings)
+        assert applied != mentioned, (filter_name, value, warnings)
+    assert all(w.startswith(f"{name}: cannot filter by ") for w in warnings)

@@ -209,3 +209,12 @@ class EngineOut(BaseModel):
     filters: list[str] = Field(description="Filters it applies itself (min size: all engines)")
     filter_values: dict[str, list[str | bool]] = Field(
         description="For each filter it applies, the values it can apply")
+
+
+class EngineHealthOut(BaseModel):
+    name: str
+    status: Literal["ok", "zero_results", "format_not_recognised", "blocked", "unavailable",
+                    "failed"]
+    results: int
+    elapsed_ms: int
+    message: str | None

@@ -361,5 +361,11 @@ class _ChunkRun:
             problems.append(self.search_error)
         if outcome.failed and not outcome.downloaded and not outcome.duplicates:
             problems.append(f"all {outcome.failed} downloads failed; last: {self.last_failure}")
+        if outcome.too_small:
+            f = self.engine.filters
+            problems.append(
+                f"{self.engine.name}: {outcome.too_small} results were smaller than the minimum "
+                f"size {f.min_width}x{f.min_height}"
+            )
         outcome.error = "; ".join(problems) or None
         return outcome

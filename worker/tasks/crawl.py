@@ -20,13 +20,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from worker.celery_app import DOWNLOAD_TASK, app
 from worker.crawl.chunk import run_chunk
 from worker.crawl.downloader import Downloader, DownloadOptions
-from worker.crawl.engines import Engine, engine_class, make_engine
+from worker.crawl.engines import Engine
 from worker.crawl.filters import SearchFilters
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
 from worker.crawl.types import ChunkOutcome, EngineError, StoredImage
 from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
+from worker.engine_config import configured_engine
 from worker.lifecycle import OPEN, finish_job_if_done
 from worker.settings import Settings
 from worker.validation_runs import queue_run, send_run
@@ -186,14 +187,6 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
     )
 
 
-def chunk_engine(settings: Settings, name: str, job_options: dict) -> Engine:
-    """The chunk's engine with the server's key for it and the job's filters."""
-    setting = engine_class(name).key_setting
-    return make_engine(name, settings.engine_url(name),
-                       api_key=settings.api_key(setting) if setting else None,
-                       filters=SearchFilters.from_options(job_options))
-
-
 async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_options: dict,
                       sink: DbChunkSink) -> ChunkOutcome:
     limiter = make_search_limiter(settings.search_rate_limit, settings.ratelimit_storage_url,
@@ -221,7 +214,7 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
         job_options = db.scalar(select(Job.options).where(Job.id == job_id)) or {}
     sink = DbChunkSink(sessions, chunk_id, job_id, task_id, settings.chunk_heartbeat)
     try:
-        engine = chunk_engine(settings, engine, job_options)
+        engine = configured_engine(settings, engine, SearchFilters.from_options(job_options))
         if engine.unapplied():
             sink.warn(engine.unapplied())
         outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink))

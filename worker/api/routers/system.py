@@ -5,14 +5,18 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Annotated
 
 from celery import Celery
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from worker.api.schemas import EngineOut
+from worker.api.deps import UserId
+from worker.api.schemas import EngineHealthOut, EngineOut
 from worker.crawl.engines import ENGINES, engine_status, env_name
+from worker.crawl.health import DEFAULT_QUERY, check_engines
+from worker.engine_config import engines_to_check
 
 router = APIRouter(tags=["system"])
 
@@ -31,6 +35,34 @@ def engines(request: Request) -> list[EngineOut]:
                              key_setting=env_name(cls.key_setting) if cls.key_setting else None,
                              filters=sorted(values), filter_values=values))
     return out
+
+
+ENGINE_HEALTH_TTL = 60.0  # a check makes real requests to every engine; don't repeat it often
+
+
+@router.get("/engines/health", response_model=list[EngineHealthOut])
+async def engines_health(
+    request: Request, _user: UserId,
+    engine: Annotated[list[str] | None, Query(description="Engines to check (default: all)")]
+    = None,
+    query: Annotated[str, Query(min_length=1, max_length=200)] = DEFAULT_QUERY,
+) -> list[EngineHealthOut]:
+    """One small real query per engine: ok / zero_results / format_not_recognised / blocked /
+    unavailable / failed, with timing. Answers are reused for a minute."""
+    names = tuple(dict.fromkeys(engine or ENGINES))
+    unknown = [n for n in names if n not in ENGINES]
+    if unknown:
+        permitted = ", ".join(f"'{n}'" for n in ENGINES)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            detail=f"unknown engine {unknown[0]!r}; permitted: {permitted}")
+    cache: dict = request.app.state.engine_health
+    key = (names, query)
+    async with request.app.state.engine_health_lock:
+        hit = cache.get(key)
+        if hit is None or time.monotonic() - hit[0] > ENGINE_HEALTH_TTL:
+            engines = engines_to_check(request.app.state.settings, names)
+            hit = cache[key] = (time.monotonic(), await check_engines(engines, query))
+    return [EngineHealthOut(**r.as_dict()) for r in hit[1]]
 
 
 class CachedProbe:

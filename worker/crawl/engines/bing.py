@@ -94,10 +94,53 @@ def parse_results_page(html: str, base_url: str | None = None) -> list[Candidate
     return candidates
 
 
+_LICENSES = {  # Bing's "usage rights" menu
+    "public_domain": "L1",
+    "commercial": "L2_L3_L4",
+    "modify": "L2_L3_L5_L6",
+    "commercial_modify": "L2_L3",
+}
+_TYPES = {
+    "photo": "photo-photo",
+    "clipart": "photo-clipart",
+    "lineart": "photo-linedrawing",
+    "animated": "photo-animatedgif",
+    "transparent": "photo-transparent",
+}
+_COLORS = {"color": "color2-color", "grayscale": "color2-bw"} | {
+    name: f"color2-FGcls_{name.upper()}"
+    for name in ("red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown",
+                 "black", "gray", "white")
+}
+
+
 class BingEngine(Engine):
     name = "bing"
     label = "Bing Images"
     default_url = "https://www.bing.com"
+    supports = {
+        "safe_search": frozenset({True}),
+        "license": frozenset(_LICENSES),
+        "image_type": frozenset(_TYPES),
+        "color": frozenset(_COLORS),
+    }
+
+    def filter_params(self) -> dict[str, str]:
+        """Bing's ``qft`` filter terms and ``adlt`` safe-search level for the job's filters."""
+        terms = []
+        if (license_ := self.wants("license")) is not None:
+            terms.append(f"+filterui:license-{_LICENSES[str(license_)]}")
+        if (kind := self.wants("image_type")) is not None:
+            terms.append(f"+filterui:{_TYPES[str(kind)]}")
+        if (color := self.wants("color")) is not None:
+            terms.append(f"+filterui:{_COLORS[str(color)]}")
+        f = self.filters
+        if f.min_width or f.min_height:
+            terms.append(f"+filterui:imagesize-custom_{f.min_width}_{f.min_height}")
+        params = {"adlt": "strict" if f.safe_search else "off"}
+        if terms:
+            params["qft"] = "".join(terms)
+        return params
 
     async def search(
         self, session: aiohttp.ClientSession, keyword: str, cursor: Any = None
@@ -110,6 +153,7 @@ class BingEngine(Engine):
         else:
             path = "/images/async"
             params = {"q": keyword, "first": str(first), "count": str(PAGE_SIZE), "mmasync": "1"}
+        params.update(self.filter_params())
         final_url, html = await self.fetch_text(
             session, self.base_url + path, params=params, headers={"Referer": self.base_url + "/"}
         )

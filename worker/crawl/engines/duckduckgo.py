@@ -95,10 +95,44 @@ def _with_vqd(url: str, vqd: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe=",")))
 
 
+_LICENSES = {  # the image search's "license" menu
+    "public_domain": "Public",
+    "commercial": "ShareCommercially",
+    "modify": "Modify",
+    "commercial_modify": "ModifyCommercially",
+}
+_TYPES = {"photo": "photo", "clipart": "clipart", "lineart": "line", "animated": "gif",
+          "transparent": "transparent"}
+_COLORS = {"color": "color", "grayscale": "Monochrome"} | {
+    name: name.capitalize()
+    for name in ("red", "orange", "yellow", "green", "teal", "blue", "purple", "pink", "brown",
+                 "black", "gray", "white")
+}
+
+
 class DuckDuckGoEngine(Engine):
     name = "duckduckgo"
     label = "DuckDuckGo Images"
     default_url = "https://duckduckgo.com"
+    supports = {
+        "safe_search": frozenset({True}),
+        "license": frozenset(_LICENSES),
+        "image_type": frozenset(_TYPES),
+        "color": frozenset(_COLORS),
+    }
+
+    def filter_params(self) -> dict[str, str]:
+        """``f`` (time,size,color,type,layout,license) and ``p`` (safe search: 1 on, -1 off)."""
+        color, kind, license_ = (self.wants(n) for n in ("color", "image_type", "license"))
+        fields = [
+            "",
+            "",
+            f"color:{_COLORS[str(color)]}" if color is not None else "",
+            f"type:{_TYPES[str(kind)]}" if kind is not None else "",
+            "",
+            f"license:{_LICENSES[str(license_)]}" if license_ is not None else "",
+        ]
+        return {"f": ",".join(fields), "p": "1" if self.filters.safe_search else "-1"}
 
     async def search(
         self, session: aiohttp.ClientSession, keyword: str, cursor: Any = None
@@ -118,7 +152,7 @@ class DuckDuckGoEngine(Engine):
                 headers=referer,
             )
             vqd = extract_vqd(page)
-            params = {"l": "us-en", "o": "json", "q": keyword, "vqd": vqd, "f": ",,,,,", "p": "1"}
+            params = {"l": "us-en", "o": "json", "q": keyword, "vqd": vqd, **self.filter_params()}
             _, body = await self.fetch_text(
                 session, self.base_url + "/i.js", params=params, headers=json_headers
             )

@@ -1,0 +1,27 @@
+"""Engines as this server is configured: base URL overrides, API keys and a job's filters."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from worker.crawl.engines import ENGINES, Engine, engine_class, engine_status, make_engine
+from worker.crawl.filters import SearchFilters
+from worker.settings import Settings
+
+
+def configured_engine(settings: Settings, name: str, filters: SearchFilters | None = None
+                      ) -> Engine:
+    """Engine ``name`` with the server's key for it; raises EngineUnavailable without one."""
+    setting = engine_class(name).key_setting
+    return make_engine(name, settings.engine_url(name),
+                       api_key=settings.api_key(setting) if setting else None, filters=filters)
+
+
+def engines_to_check(settings: Settings, names: Iterable[str] | None = None
+                     ) -> dict[str, Engine | str]:
+    """Each engine (all by default), or the reason it is unavailable here."""
+    found: dict[str, Engine | str] = {}
+    for name in names or ENGINES:
+        state = engine_status(name, settings.api_key)
+        found[name] = configured_engine(settings, name) if state.available else str(state.reason)
+    return found
