@@ -25,14 +25,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +108,17 @@ def url_list(port: int, names: list[str], latency: float) -> list[str]:
 # ---------------------------------------------------------------- contenders (run in children)
 
 
+@contextlib.contextmanager
+def measured() -> Iterator[dict]:
+    """Wall seconds and CPU seconds (all threads of this process) of the block."""
+    took: dict = {}
+    c0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    yield took
+    c1 = resource.getrusage(resource.RUSAGE_SELF)
+    took["seconds"] = time.perf_counter() - t0
+    took["cpu"] = c1.ru_utime - c0.ru_utime + c1.ru_stime - c0.ru_stime
+
+
 def run_ours(urls: list[str], out: Path) -> dict:
     """The production pipeline on one chunk whose engine lists ``urls``."""
     from worker.crawl.chunk import run_chunk
@@ -153,12 +167,11 @@ def run_ours(urls: list[str], out: Path) -> dict:
                                    downloader=downloader, storage=storage, sink=sink,
                                    limiter=None)
 
-    t0 = time.perf_counter()
-    outcome = asyncio.run(main())
-    seconds = time.perf_counter() - t0
+    with measured() as took:
+        outcome = asyncio.run(main())
     with sessions() as db:
         rows = db.get(Chunk, chunk_id).downloaded
-    return {"images": outcome.downloaded, "rows": rows, "seconds": seconds,
+    return {"images": outcome.downloaded, "rows": rows, **took,
             "failed": outcome.failed, "errors": outcome.errors[:3]}
 
 
@@ -181,9 +194,9 @@ def run_aiohttp(urls: list[str], out: Path) -> dict:
             await asyncio.gather(*(one(i, u) for i, u in enumerate(urls)))
         return done
 
-    t0 = time.perf_counter()
-    images = asyncio.run(main())
-    return {"images": images, "seconds": time.perf_counter() - t0}
+    with measured() as took:
+        images = asyncio.run(main())
+    return {"images": images, **took}
 
 
 def run_httpx(urls: list[str], out: Path) -> dict:
@@ -205,9 +218,9 @@ def run_httpx(urls: list[str], out: Path) -> dict:
             await asyncio.gather(*(one(i, u) for i, u in enumerate(urls)))
         return done
 
-    t0 = time.perf_counter()
-    images = asyncio.run(main())
-    return {"images": images, "seconds": time.perf_counter() - t0}
+    with measured() as took:
+        images = asyncio.run(main())
+    return {"images": images, **took}
 
 
 CHILD_RUNNERS = {"ours": run_ours, "aiohttp loop": run_aiohttp, "httpx loop": run_httpx}

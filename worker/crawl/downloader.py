@@ -14,6 +14,7 @@ import email.utils
 import math
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -156,6 +157,7 @@ class Downloader:
         self._robots: RobotsCache | None = None
         self._slots: asyncio.Semaphore | None = None
         self._hosts: dict[str, _HostGate] = {}
+        self._files: ThreadPoolExecutor | None = None
         self._abandoned: set[asyncio.Future[tuple[Path, str, int | None, int | None]]] = set()
 
     @property
@@ -187,6 +189,9 @@ class Downloader:
             self._session, opts.user_agent, timeout=min(opts.timeout_total, 10.0)
         )
         self._slots = asyncio.Semaphore(opts.concurrency)
+        # Few threads for file work: it is mostly system calls, and more threads would only
+        # contend for the GIL with the event loop.
+        self._files = ThreadPoolExecutor(max_workers=2, thread_name_prefix="downloader-files")
         return self
 
     async def __aexit__(
@@ -208,6 +213,9 @@ class Downloader:
         if self._session is not None:
             await self._session.close()
             self._session = None
+        if self._files is not None:
+            self._files.shutdown(wait=False)
+            self._files = None
 
     async def fetch(self, url: str, temp_dir: Path) -> Fetched:
         """Download one image into a new file in ``temp_dir``; raise DownloadError on failure.
@@ -380,7 +388,8 @@ class Downloader:
 
         Cancelling cannot stop the thread, so a cancelled caller leaves its file to be removed
         when the thread ends (``close`` waits for that)."""
-        work = asyncio.ensure_future(asyncio.to_thread(body.settle))
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(self._files, body.settle)
         try:
             path, digest, width, height = await asyncio.shield(work)
         except asyncio.CancelledError:

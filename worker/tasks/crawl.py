@@ -85,9 +85,12 @@ class DbChunkSink:
         with self._sessions() as db:
             existing: dict[str, str] = {}
             if images:
-                insert = dialect_insert(db)(Image).values([self._row(i) for i in images])
-                inserted = set(db.scalars(insert.on_conflict_do_nothing(
-                    index_elements=["job_id", "sha256"]).returning(Image.sha256)))
+                # executemany of one statement: compiled once and cached, where a multi-row
+                # VALUES would be compiled anew for every batch size.
+                table = Image.__table__
+                insert = dialect_insert(db)(table).on_conflict_do_nothing(
+                    index_elements=["job_id", "sha256"]).returning(table.c.sha256)
+                inserted = set(db.execute(insert, [self._row(i) for i in images]).scalars())
                 clashes = [i.fetched.sha256 for i in images if i.fetched.sha256 not in inserted]
                 if clashes:
                     rows = db.execute(select(Image.sha256, Image.file_path).where(
