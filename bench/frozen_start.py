@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import psutil
 
 from pixcrawler_desktop.local.backend import free_port, health
-from pixcrawler_desktop.local.state import stop_process
+from pixcrawler_desktop.local.state import stop_processes
 
 ROOT = Path(__file__).resolve().parents[1]
 MIB = 2**20
@@ -139,7 +139,7 @@ def start_once(command: list[str]) -> Start:
         finally:
             for proc in procs.values():
                 if proc.poll() is None:
-                    stop_process(psutil.Process(proc.pid))
+                    stop_processes([psutil.Process(proc.pid)])
                 proc.wait(10)
 
 

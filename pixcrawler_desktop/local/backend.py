@@ -27,7 +27,7 @@ from pixcrawler_desktop.local.state import (
     our_process,
     pid_alive,
     read_state,
-    stop_process,
+    stop_processes,
     write_state,
 )
 
@@ -112,8 +112,7 @@ class EmbeddedBackend:
             self._watchdog.join(5)
         with self._lock:
             if self.owned:
-                for proc in (self._worker, self._api):
-                    _stop_child(proc)
+                _stop_children([self._worker, self._api])
                 clear_state(self.data_dir)
             self._api = self._worker = None
             self.owned = False
@@ -128,7 +127,7 @@ class EmbeddedBackend:
             if not self.owned:
                 raise BackendError("this window did not start the backend; restart it from the "
                                    "window that did")
-            _stop_child(self._worker)
+            _stop_children([self._worker])
             self._worker = self._spawn("worker")
             self._save_state()
 
@@ -213,11 +212,10 @@ class EmbeddedBackend:
 
     def _end_stale(self, state: BackendState) -> None:
         """End processes a crashed app left running for this data folder."""
-        for pid in (state.worker_pid, state.api_pid):
-            proc = our_process(pid)
-            if proc is not None:
-                self.on_event(f"ending a stale backend process (pid {pid})")
-                stop_process(proc)
+        stale = [p for p in map(our_process, (state.worker_pid, state.api_pid)) if p is not None]
+        for proc in stale:
+            self.on_event(f"ending a stale backend process (pid {proc.pid})")
+        stop_processes(stale)
         clear_state(self.data_dir)
 
     def _save_state(self) -> None:
@@ -246,9 +244,12 @@ class EmbeddedBackend:
                     self._save_state()
 
 
-def _stop_child(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    with contextlib.suppress(psutil.NoSuchProcess):
-        stop_process(psutil.Process(proc.pid))
-    proc.wait(5)  # reap it, so no zombie is left behind
+def _stop_children(procs: list[subprocess.Popen | None]) -> None:
+    running = [p for p in procs if p is not None and p.poll() is None]
+    found = []
+    for proc in running:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            found.append(psutil.Process(proc.pid))
+    stop_processes(found)
+    for proc in running:
+        proc.wait(5)  # reap it, so no zombie is left behind

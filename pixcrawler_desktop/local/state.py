@@ -68,9 +68,10 @@ def our_process(pid: int) -> psutil.Process | None:
     return proc if "pixcrawler" in cmdline.lower() else None
 
 
-def stop_process(proc: psutil.Process, timeout: float = 10.0) -> None:
-    """Ask politely (SIGTERM: Celery's warm shutdown, uvicorn's graceful stop), then insist."""
-    procs = [proc, *_children(proc)]
+def stop_processes(roots: list[psutil.Process], timeout: float = 10.0) -> None:
+    """Ask politely (SIGTERM: Celery's warm shutdown, uvicorn's graceful stop), then insist.
+    All are asked first, with their children, so their shutdowns overlap."""
+    procs = [p for root in roots for p in (root, *_children(root))]
     for p in procs:
         with contextlib.suppress(psutil.Error):
             p.terminate()
