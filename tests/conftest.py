@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.fakeweb.server import FakeWeb, FakeWebConfig
+from tests.fakeweb.sites import fake_key_env
 from tests.support.stack import Stack
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -67,6 +68,19 @@ def server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
     yield from _deploy(request.param, fakeweb, tmp_path_factory, worker=True)
+
+
+@pytest.fixture(scope="session")
+def keyless_server(fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
+    """An API (SQLite, no worker) given no API keys, so the keyed engines are unavailable."""
+    deployment = Stack("sqlite", tmp_path_factory.mktemp("api-keyless"), fakeweb.engine_urls())
+    for name in fake_key_env():
+        deployment.env.pop(name, None)
+    try:
+        deployment.start_api()
+        yield deployment
+    finally:
+        deployment.close()
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The server commands: login, logout, jobs …, validate. Each is a thin call of the shared
+"""The server commands: login, logout, engines, jobs …, validate. Each is a thin call of the shared
 API client plus how to print its answer; errors propagate to `main`, which maps them to exit
 codes."""
 
@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pixcrawler_desktop.cli.config import CliConfig
 from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageError
+from pixcrawler_desktop.cli.filters import filters_from
 from pixcrawler_desktop.cli.follow import follow_job, wait_validation
 from pixcrawler_desktop.cli.interrupt import Interrupt
-from pixcrawler_desktop.cli.output import job_details, job_rows
+from pixcrawler_desktop.cli.output import engine_rows, job_details, job_rows
 from pixcrawler_desktop.cli.progress import make_view
-from pixcrawler_desktop.cli.session import read_email, read_password, remote_session
-from pixcrawler_desktop.client import PixCrawlerClient, server_root
+from pixcrawler_desktop.cli.session import read_email, read_password, remote_session, server_url
+from pixcrawler_desktop.client import MemoryTokenStore, PixCrawlerClient, server_root
 
 NOT_SAVED = ("no usable keyring, so the sign-in was not saved ({reason}); later commands need "
              "--email and --password-stdin")
@@ -74,6 +75,15 @@ def logout(args: argparse.Namespace, ctx: Context) -> int:
     return OK
 
 
+def engines(args: argparse.Namespace, ctx: Context) -> int:
+    """The server's engines. The list is public, so no sign-in (and no keyring) is needed."""
+    with PixCrawlerClient(server_url(args, CliConfig.load()),
+                          token_store=MemoryTokenStore()) as client:
+        found = client.engines()
+    ctx.out.data(found, engine_rows(found) if found else "This server offers no engines")
+    return OK
+
+
 def jobs_list(args: argparse.Namespace, ctx: Context) -> int:
     with _client(args, ctx) as client:
         jobs = client.all_jobs(args.status)
@@ -94,7 +104,7 @@ def jobs_create(args: argparse.Namespace, ctx: Context) -> int:
     with _client(args, ctx) as client:
         job = client.create_job(args.name or ", ".join(args.keywords)[:200], args.keywords,
                                 args.engines, args.max_images, validate=args.validate,
-                                respect_robots=not args.no_robots)
+                                respect_robots=not args.no_robots, filters=filters_from(args))
         if args.start:
             client.start(job.id)
             job = client.job(job.id)

@@ -22,8 +22,10 @@ from pixcrawler_desktop.cli.dataset import (
     write_dataset,
 )
 from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageError
+from pixcrawler_desktop.cli.filters import filters_from
 from pixcrawler_desktop.cli.follow import cancel_and_wait, follow_job, wait_validation
 from pixcrawler_desktop.cli.interrupt import Interrupt
+from pixcrawler_desktop.cli.output import chunk_warnings
 from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import Session, local_session, remote_session
 from pixcrawler_desktop.client import ApiError, Image, Job, PixCrawlerClient, ValidationSummary
@@ -83,9 +85,10 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
         dataset = write_dataset(folder, job.keywords, images, fetch)
         interrupted = stop.requested
     job = client.job(job.id)
+    warnings = chunk_warnings(client.chunks(job.id))
     for line in dataset.skipped:
         out.warn(line)
-    _report(ctx, job, final.status, dataset, summary, interrupted)
+    _report(ctx, job, final.status, dataset, summary, interrupted, warnings)
     if interrupted:
         return INTERRUPTED
     if job.status != "completed" or dataset.skipped or (summary and summary.status == "failed"):
@@ -97,7 +100,8 @@ def _create_and_start(client: PixCrawlerClient, args: argparse.Namespace) -> Job
     """A job that could not be started (rate limit, broker down) is deleted again, so a
     failed command leaves nothing behind."""
     job = client.create_job(args.name or _default_name(args.keywords), args.keywords,
-                            args.engines, args.max_images, respect_robots=not args.no_robots)
+                            args.engines, args.max_images, respect_robots=not args.no_robots,
+                            filters=filters_from(args))
     try:
         client.start(job.id)
     except ApiError:
@@ -129,11 +133,13 @@ def _default_name(keywords: list[str]) -> str:
 
 
 def _report(ctx: Context, job: Job, status: str, dataset: Dataset,
-            summary: ValidationSummary | None, interrupted: bool) -> None:
+            summary: ValidationSummary | None, interrupted: bool, warnings: list[str]) -> None:
+    """The warnings were said on stderr while crawling; --json also gets them here."""
     result = {
         "job": job,
         "status": status,
         "interrupted": interrupted,
+        "warnings": warnings,
         "dataset": {"folder": str(dataset.folder), "images": len(dataset.rows),
                     "skipped": dataset.skipped, "manifest_csv": str(dataset.manifest_csv),
                     "manifest_jsonl": str(dataset.manifest_jsonl)},

@@ -13,7 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from pixcrawler_desktop.client import Chunk, Job
+from pixcrawler_desktop.cli.filters import describe_filters
+from pixcrawler_desktop.client import Chunk, Engine, Job
 
 
 def as_json(value: Any) -> Any:
@@ -79,6 +80,7 @@ def job_details(job: Job, chunks: Sequence[Chunk]) -> list[str]:
         f"  images      {job.downloaded_images}",
         f"  chunks      {job.completed_chunks} completed, {job.active_chunks} active, "
         f"{job.failed_chunks} failed, {job.cancelled_chunks} cancelled of {job.total_chunks}",
+        f"  filters     {describe_filters(job.filters)}",
         f"  robots.txt  {'respected' if job.respect_robots else 'ignored'}",
         f"  created     {job.created_at:%Y-%m-%d %H:%M:%S}",
     ]
@@ -90,7 +92,23 @@ def job_details(job: Job, chunks: Sequence[Chunk]) -> list[str]:
         rows += [(c.keyword, c.engine, c.status, f"{c.downloaded}/{c.target}",
                   c.last_error or "") for c in chunks]
         lines += _columns(rows)
+    warnings = chunk_warnings(chunks)
+    if warnings:
+        lines += ["", "warnings:", *(f"  {w}" for w in warnings)]
     return lines
+
+
+def chunk_warnings(chunks: Sequence[Chunk]) -> list[str]:
+    """Each warning once: the same engine warns alike for every keyword."""
+    return list(dict.fromkeys(w for chunk in chunks for w in chunk.warnings))
+
+
+def engine_rows(engines: Sequence[Engine]) -> list[str]:
+    """`engines`: what each engine is, whether this server can use it, what it filters."""
+    rows = [("NAME", "KIND", "AVAILABLE", "FILTERS")]
+    rows += [(e.name, e.kind, "yes" if e.available else f"no: {e.reason or 'unavailable'}",
+              ", ".join(e.filters) or "-") for e in engines]
+    return _columns(rows)
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from pixcrawler_desktop.cli import commands, crawl
+from pixcrawler_desktop.cli import commands, crawl, export
 from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import EPILOG
-from pixcrawler_desktop.client import JOB_STATUSES, VALIDATION_LEVELS
+from pixcrawler_desktop.cli.filters import add_filter_options
+from pixcrawler_desktop.client import EXPORT_INCLUDE, JOB_STATUSES, VALIDATION_LEVELS
 
 DEFAULT_ENGINES = "bing,duckduckgo"
 DEFAULT_MAX_IMAGES = 100
@@ -46,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub("login", commands.login, "sign in to --server and remember it")
     sub("logout", commands.logout, "forget the stored sign-in")
+    sub("engines", commands.engines,
+        "the server's engines: kind, whether it can use them, the filters they apply")
 
     jobs = sub("jobs", None, "list, inspect and control jobs on the server")
     jobs_sub = _adder(jobs.add_subparsers(dest="jobs_command", metavar="ACTION",
@@ -69,6 +72,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--level", choices=VALIDATION_LEVELS, default="medium")
     p.add_argument("--wait", action="store_true",
                    help="wait for the run to finish and print its summary")
+
+    p = sub("export", export.run, "save a job's images as a dataset folder or zip file")
+    _job_arg(p)
+    p.add_argument("--out", required=True, metavar="PATH",
+                   help="dataset folder to create (must be new or empty), or with --zip the "
+                        "zip file (an existing folder: the server's file name inside it)")
+    p.add_argument("--zip", action="store_true", help="save the zip instead of a folder")
+    p.add_argument("--include", choices=EXPORT_INCLUDE, default="all",
+                   help="all images, or only those validation found valid (default: all)")
+    p.add_argument("--split", type=export.split_spec, metavar="SPEC",
+                   help="train/val/test folders by fraction, e.g. train:0.8,val:0.1,test:0.1")
     return parser
 
 
@@ -113,6 +127,7 @@ def _job_options(p: argparse.ArgumentParser) -> None:
                         + ", ".join(VALIDATION_LEVELS))
     p.add_argument("--name", help="job name (default: from the keywords)")
     p.add_argument("--no-robots", action="store_true", help="ignore robots.txt")
+    add_filter_options(p)
 
 
 def _job_arg(p: argparse.ArgumentParser) -> None:

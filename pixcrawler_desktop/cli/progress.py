@@ -7,17 +7,20 @@ the running ones get a bar, so the display stays a screenful.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol
 
 from rich.console import Console
 from rich.progress import (
     BarColumn,
+    DownloadColumn,
     MofNCompleteColumn,
     Progress,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
+    TransferSpeedColumn,
 )
 
 from pixcrawler_desktop.cli.output import Output
@@ -34,13 +37,54 @@ class View(Protocol):
 
 
 def make_view(out: Output, *, json_lines: bool = False) -> View:
-    """The right view for where the output goes."""
+    """The right view for where the output goes; chunk warnings are said as they appear."""
     if json_lines:
-        return JsonLinesView(out)
-    if out.quiet:
-        return NullView()
+        view: View = JsonLinesView(out)
+    elif out.quiet:
+        view = NullView()
+    else:
+        console = Console(stderr=True)
+        view = RichView(console) if console.is_terminal else LineView(out)
+    return WarningsView(view, out)
+
+
+@contextlib.contextmanager
+def byte_progress(out: Output, description: str) -> Iterator[Callable[[int], None]]:
+    """A callback for bytes received so far: a live bar at a terminal, silence elsewhere
+    (the command prints its result when done)."""
     console = Console(stderr=True)
-    return RichView(console) if console.is_terminal else LineView(out)
+    if out.quiet or not console.is_terminal:
+        yield lambda _received: None
+        return
+    bars = Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(),
+                    TransferSpeedColumn(), TimeElapsedColumn(), console=console)
+    with bars:
+        task = bars.add_task(description, total=None)
+        yield lambda received: bars.update(task, completed=received)
+
+
+class WarningsView:
+    """Passes everything on to `view`, and says each chunk warning once on stderr, as soon as
+    it appears: a filter an engine cannot apply should not wait for the end of a long crawl."""
+
+    def __init__(self, view: View, out: Output) -> None:
+        self.view = view
+        self.out = out
+        self._said: set[str] = set()
+
+    def job(self, progress: JobProgress, chunks: Sequence[Chunk]) -> None:
+        for chunk in chunks:
+            for warning in chunk.warnings:
+                if warning not in self._said:
+                    self._said.add(warning)
+                    self.out.warn(warning)
+        self.view.job(progress, chunks)
+
+    def validation(self, summary: ValidationSummary) -> None:
+        self.view.validation(summary)
+
+    def close(self) -> None:
+        self.view.close()
 
 
 class NullView:

@@ -4,7 +4,7 @@ Kept apart from both so that the desktop app can talk to a lab's server without 
 the server's code, and so the GUI and CLI agree on one set of error classes and models.
 """
 
-from pixcrawler_desktop.client.api import PixCrawlerClient, server_root
+from pixcrawler_desktop.client.api import PixCrawlerClient, is_local_server, server_root
 from pixcrawler_desktop.client.errors import (
     ApiError,
     AuthError,
@@ -14,12 +14,17 @@ from pixcrawler_desktop.client.errors import (
     RateLimited,
 )
 from pixcrawler_desktop.client.models import (
+    COLORS,
+    EXPORT_INCLUDE,
     FINISHED,
+    IMAGE_TYPES,
     JOB_STATUSES,
+    LICENSES,
     VALIDATION_LEVELS,
     CancelResult,
     Chunk,
     Engine,
+    ExportResult,
     Filters,
     Health,
     Image,
@@ -33,9 +38,11 @@ from pixcrawler_desktop.client.models import (
     ValidationSummary,
     can_cancel,
     can_delete,
+    can_export,
     can_retry,
     can_start,
     can_validate,
+    filters_not_applied,
 )
 from pixcrawler_desktop.client.tokens import (
     KeyringTokenStore,
@@ -45,8 +52,12 @@ from pixcrawler_desktop.client.tokens import (
 )
 
 __all__ = [
+    "COLORS",
+    "EXPORT_INCLUDE",
     "FINISHED",
+    "IMAGE_TYPES",
     "JOB_STATUSES",
+    "LICENSES",
     "VALIDATION_LEVELS",
     "ApiError",
     "AuthError",
@@ -54,6 +65,7 @@ __all__ = [
     "Chunk",
     "ConnectionLost",
     "Engine",
+    "ExportResult",
     "Filters",
     "ForbiddenError",
     "Health",
@@ -74,9 +86,12 @@ __all__ = [
     "ValidationSummary",
     "can_cancel",
     "can_delete",
+    "can_export",
     "can_retry",
     "can_start",
     "can_validate",
     "default_token_store",
+    "filters_not_applied",
+    "is_local_server",
     "server_root",
 ]

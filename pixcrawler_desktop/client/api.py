@@ -8,12 +8,18 @@ hitting 401 together cause one refresh, not one each.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
-from collections.abc import Iterator, Sequence
+import zipfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from pixcrawler_desktop.client.downloads import download_name
 from pixcrawler_desktop.client.errors import (
     ApiError,
     AuthError,
@@ -26,6 +32,7 @@ from pixcrawler_desktop.client.models import (
     CancelResult,
     Chunk,
     Engine,
+    ExportResult,
     Filters,
     Health,
     Image,
@@ -45,8 +52,14 @@ API_PREFIX = "/api/v1"
 # The server sends a keep-alive comment every 15 s of quiet, so this much silence on the
 # progress stream means the connection is dead rather than the job idle.
 EVENTS_SILENCE = 45.0
+# A zip is sent as the server reads the files, so only a long silence means trouble; a folder
+# export answers once every file is written, which for a big job takes minutes.
+EXPORT_SILENCE = 120.0
+FOLDER_EXPORT_TIMEOUT = 3600.0
+DOWNLOAD_BLOCK = 256 * 1024
 MAX_PAGE_SIZE = 500
 NOT_VALIDATED = "has not been validated"
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 def server_root(url: str) -> str:
@@ -54,6 +67,11 @@ def server_root(url: str) -> str:
     that `run.sh` prints."""
     url = url.strip().rstrip("/")
     return url.removesuffix(API_PREFIX).rstrip("/")
+
+
+def is_local_server(server: str) -> bool:
+    """A server on this computer, whose files (and folder exports) the user can open here."""
+    return (urlsplit(server).hostname or "").lower() in LOCAL_HOSTS
 
 
 class PixCrawlerClient:
@@ -319,20 +337,28 @@ class PixCrawlerClient:
         """
         silence = timeout if timeout is not None else max(self.timeout, EVENTS_SILENCE)
         limits = httpx.Timeout(self.timeout, read=silence)
-        path = f"/jobs/{job_id}/events"
-        token = self._access
-        response = self._request("GET", path, token, stream=True, timeout=limits)
+        response = self._open_stream("GET", f"/jobs/{job_id}/events", timeout=limits)
         try:
-            if response.status_code == 401 and self._renew(token):
-                response.close()
-                response = self._request("GET", path, self._access, stream=True,
-                                         timeout=limits)
-            if response.is_error:
-                response.read()
-                raise error_from_response(response)
             yield from self._progress_events(response)
         finally:
             response.close()
+
+    def _open_stream(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """A streamed response (the caller closes it) after the usual 401 renewal; an error
+        status is read and raised like any other call's."""
+        token = self._access
+        response = self._request(method, path, token, stream=True, **kwargs)
+        try:
+            if response.status_code == 401 and self._renew(token):
+                response.close()
+                response = self._request(method, path, self._access, stream=True, **kwargs)
+            if response.is_error:
+                response.read()
+                raise error_from_response(response)
+        except BaseException:
+            response.close()
+            raise
+        return response
 
     def _progress_events(self, response: httpx.Response) -> Iterator[Progress]:
         try:
@@ -377,3 +403,59 @@ class PixCrawlerClient:
                 return None
             raise
         return ValidationSummary.model_validate(response.json())
+
+    # -- export --------------------------------------------------------------------------
+
+    def download_export(self, job_id: int, dest: Path, *, include: str = "all",
+                        split: str | None = None,
+                        progress: Callable[[int], None] | None = None) -> Path:
+        """Stream the job's dataset zip to `dest` (a folder: the server's file name inside
+        it); returns the file written.
+
+        The bytes go to a hidden temporary file next to the destination, renamed over it only
+        once the whole archive arrived and reads as a zip, so `dest` is never half-written. On
+        any error, or when `progress(bytes_so_far)` raises to cancel, the temporary file is
+        removed and the exception propagates. `split` is "train:0.8,val:0.1,test:0.1".
+        """
+        params = {"include": include, **({"split": split} if split else {})}
+        limits = httpx.Timeout(self.timeout, read=max(self.timeout, EXPORT_SILENCE))
+        response = self._open_stream("GET", f"/jobs/{job_id}/export", params=params,
+                                     timeout=limits)
+        try:
+            target = dest / download_name(response, job_id) if dest.is_dir() else dest
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                       suffix=".part")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    received = 0
+                    for block in response.iter_bytes(DOWNLOAD_BLOCK):
+                        fh.write(block)
+                        received += len(block)
+                        if progress is not None:
+                            progress(received)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                if not zipfile.is_zipfile(tmp):
+                    raise ApiError(response.status_code,
+                                   "The server's export is not a complete zip file")
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from exc
+        finally:
+            response.close()
+        return target
+
+    def export_to_folder(self, job_id: int, path: Path | str, *, include: str = "all",
+                         split: str | None = None) -> ExportResult:
+        """Have the server write the dataset into the folder `path` on its own disk, which is
+        this computer's only for a server in embedded mode (others answer 403). The folder
+        must be new or empty (409); the server writes it atomically."""
+        body: dict[str, Any] = {"path": str(path), "include": include}
+        if split:
+            body["split"] = split
+        limits = httpx.Timeout(self.timeout, read=FOLDER_EXPORT_TIMEOUT)
+        response = self._call("POST", f"/jobs/{job_id}/export", json=body, timeout=limits)
+        return ExportResult.model_validate(response.json())

@@ -18,6 +18,14 @@ T = TypeVar("T")
 JOB_STATUSES = ("pending", "running", "completed", "failed", "cancelled")
 FINISHED = frozenset({"completed", "failed", "cancelled"})
 VALIDATION_LEVELS = ("fast", "medium", "slow")
+# The filter vocabulary of the server's worker/crawl/filters.py (not importable here).
+LICENSES = ("any", "commercial", "modify", "commercial_modify", "public_domain")
+IMAGE_TYPES = ("any", "photo", "clipart", "lineart", "animated", "transparent")
+COLORS = (
+    "any", "color", "grayscale", "red", "orange", "yellow", "green", "teal", "blue", "purple",
+    "pink", "white", "gray", "black", "brown",
+)  # fmt: skip
+EXPORT_INCLUDE = ("all", "valid")
 
 
 class _Model(BaseModel):
@@ -60,6 +68,17 @@ class Filters(_Model):
     license: str = "any"
     image_type: str = "any"
     color: str = "any"
+
+
+def requested_filters(filters: Filters) -> dict[str, object]:
+    """The filters an engine is asked to apply (name -> value), leaving out the "any"s and the
+    minimum size, which the server enforces for every engine itself."""
+    wanted: dict[str, object] = {"safe_search": True} if filters.safe_search else {}
+    for name in ("license", "image_type", "color"):
+        value = getattr(filters, name)
+        if value != "any":
+            wanted[name] = value
+    return wanted
 
 
 class Job(_Counts):
@@ -150,6 +169,23 @@ class Engine(_Model):
     filter_values: dict[str, list[str | bool]] = Field(default_factory=dict)
 
 
+def filters_not_applied(engine: Engine, filters: Filters) -> list[str]:
+    """The requested filters `engine` cannot apply, so a form can say so before the chunk
+    warnings do."""
+    return [name for name, value in requested_filters(filters).items()
+            if value not in engine.filter_values.get(name, [])]
+
+
+class ExportResult(_Model):
+    """A folder export the server wrote: where, how many images and bytes, and how many
+    images it skipped because their file was gone."""
+
+    path: str
+    images: int
+    bytes: int
+    missing: int = 0
+
+
 class Health(_Model):
     """Overall status ("ok", "degraded" or "unavailable") and each part's {"ok": ..., ...}."""
 
@@ -215,6 +251,11 @@ def can_retry(job: Job) -> bool:
 def can_validate(job: Job) -> bool:
     """Validation needs stored images, and checking a set that is still growing is pointless."""
     return job.downloaded_images > 0 and job.status != "running"
+
+
+def can_export(job: Job) -> bool:
+    """A dataset needs images; a running job exports what it has so far."""
+    return job.downloaded_images > 0
 
 
 def can_delete(job: Job) -> bool:

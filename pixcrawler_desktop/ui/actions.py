@@ -1,4 +1,4 @@
-"""The job actions (New, Start, Cancel, Retry, Validate, Delete, Refresh) as QActions.
+"""The job actions (New, Start, Cancel, Retry, Validate, Export, Delete, Refresh) as QActions.
 
 One set of QAction objects serves the toolbar, the menu bar, the table's context menu and
 the keyboard shortcuts, so enabling an action in one place enables it everywhere. Whether an
@@ -20,6 +20,7 @@ from pixcrawler_desktop.client.models import (
     Job,
     can_cancel,
     can_delete,
+    can_export,
     can_retry,
     can_start,
     can_validate,
@@ -47,6 +48,8 @@ SPECS = (
          "Run the failed and cancelled chunks again", can_retry),
     Spec("validate", "&Validate", "validate", "Ctrl+Shift+V",
          "Check the job's images (medium level)", can_validate),
+    Spec("export", "E&xport dataset…", "export", "Ctrl+E",
+         "Save the job's images as a dataset: a zip file, or a folder", can_export),
     Spec("delete", "&Delete", "delete", Key.Delete,
          "Delete the selected job and its images", can_delete),
     Spec("refresh", "Re&fresh", "refresh", Key.Refresh, "Reload the jobs from the server", None),
@@ -121,6 +124,7 @@ class JobActions(QObject):
         for key in [*keys, "start", "cancel", "retry"]:
             menu.addAction(self.actions[key])
         menu.addMenu(self.validate_menu).setIcon(themed_icon("validate"))
+        menu.addAction(self.actions["export"])
         menu.addSeparator()
         menu.addAction(self.actions["delete"])
         menu.addAction(self.actions["refresh"])

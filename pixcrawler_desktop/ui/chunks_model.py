@@ -35,6 +35,8 @@ def chunk_tooltip(chunk: Chunk) -> str:
     ]
     if chunk.last_error:
         lines.append(f"Last error: {chunk.last_error}")
+    if chunk.warnings:
+        lines += ["Warnings:", *(f"• {w}" for w in chunk.warnings)]
     return "\n".join(lines)
 
 
@@ -111,6 +113,8 @@ class ChunkGridModel(QAbstractTableModel):
             return chunk.status
         if role == roles.OBJECT:
             return chunk
+        if role == roles.WARNINGS:
+            return chunk.warnings
         if role == Qt.ItemDataRole.ToolTipRole:
             return chunk_tooltip(chunk)
         return None

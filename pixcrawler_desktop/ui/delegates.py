@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtCore import (
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    QPointF,
+    QRect,
+    QSize,
+    Qt,
+)
+from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
@@ -58,8 +67,29 @@ def paint_bar(painter: QPainter, option: QStyleOptionViewItem, rect: QRect, perc
     painter.restore()
 
 
+def paint_caution(painter: QPainter, rect: QRect) -> None:
+    """A small amber warning triangle with "!" at the right end of `rect`, drawn rather than
+    taken from a font, which may have no such glyph."""
+    side = min(14, rect.height() - 4)
+    left, top = rect.right() - side - 4, rect.center().y() - side // 2
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(Qt.PenStyle.NoPen)
+    painter.setBrush(QColor(roles.CAUTION_COLOR))
+    painter.drawPolygon(QPolygonF([QPointF(left + side / 2, top), QPointF(left + side, top + side),
+                                   QPointF(left, top + side)]))
+    painter.setPen(QColor("white"))
+    font = painter.font()
+    font.setBold(True)
+    font.setPixelSize(max(8, side - 4))
+    painter.setFont(font)
+    painter.drawText(QRect(left, top + 2, side, side - 1), Qt.AlignmentFlag.AlignCenter, "!")
+    painter.restore()
+
+
 class ChunkCellDelegate(QStyledItemDelegate):
-    """A chunk cell: tinted by status, filled to its progress, "downloaded/target" on top."""
+    """A chunk cell: tinted by status, filled to its progress, "downloaded/target" on top, and
+    a warning sign when the server left warnings on the chunk (details in the tooltip)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         status = index.data(roles.STATUS)
@@ -70,6 +100,8 @@ class ChunkCellDelegate(QStyledItemDelegate):
         paint_bar(painter, option, rect, int(index.data(roles.PROGRESS) or 0),
                   roles.status_color(status or "pending"), text,
                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        if index.data(roles.WARNINGS):
+            paint_caution(painter, rect)
         if option.state & QStyle.StateFlag.State_Selected:
             painter.save()
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -35,6 +35,8 @@ def image_tooltip(image: Image) -> str:
     lines = [image.title or image.source_url,
              f"{image.keyword} · {image.engine} #{image.rank} · {image.format.upper()} "
              f"{size} · {image.bytes / 1024:.0f} KB",
+             f"Licence: {image.license or image.license_url or 'not stated'}"
+             + (f" · by {image.creator}" if image.creator else ""),
              f"Validation: {image.validation_status}"
              + (f" ({image.validation_level})" if image.validation_level else "")]
     if image.validation_issues:

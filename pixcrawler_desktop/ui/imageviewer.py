@@ -1,4 +1,5 @@
-"""The full-size image, with what is known about it: source, size, validation outcome.
+"""The full-size image, with what is known about it: source and page, licence, creator and
+attribution (what a dataset must credit), size, validation outcome.
 
 The picture is downloaded and decoded in the background; the dialog opens at once with a
 "Loading…" line so a large image never freezes the window.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap, QResizeEvent
@@ -32,17 +34,39 @@ from pixcrawler_desktop.ui.thumbnails import decode
 ShowInFolder = Callable[[Path], object]
 
 
+def link(url: str | None, text: str | None = None) -> str:
+    """An http(s) link, or plain text: a `file:` or script URL sent by a web page must not
+    become something the user can click open on this computer."""
+    if not url:
+        return html.escape(text or "")
+    label = html.escape(text or url)
+    if urlsplit(url).scheme.lower() not in ("http", "https"):
+        return label
+    return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
+
+
 def details_html(image: Image) -> str:
     size = f"{image.width}×{image.height}" if image.width and image.height else "unknown size"
-    source = html.escape(image.source_url)
     lines = [
         f"<b>{html.escape(image.title or image.keyword)}</b>",
         f"{html.escape(image.keyword)} · {html.escape(image.engine)} result #{image.rank} · "
         f"{image.format.upper()} {size} · {image.bytes / 1024:.0f} KB",
-        f'Source: <a href="{source}">{source}</a>',
-        f"Validation: {html.escape(image.validation_status)}"
-        + (f" ({html.escape(image.validation_level)})" if image.validation_level else ""),
     ]
+    if image.query and image.query != image.keyword:
+        lines.append(f"Searched for: {html.escape(image.query)}")
+    lines.append(f"Source: {link(image.source_url)}")
+    if image.page_url:
+        lines.append(f"Page: {link(image.page_url)}")
+    licence = image.license or image.license_url
+    lines.append(f"Licence: {link(image.license_url, image.license)}" if licence
+                 else "Licence: not stated by the source")
+    if image.creator:
+        lines.append(f"Creator: {html.escape(image.creator)}")
+    if image.attribution:
+        lines.append(f"Attribution: {html.escape(image.attribution)}")
+    lines.append(f"Validation: {html.escape(image.validation_status)}"
+                 + (f" ({html.escape(image.validation_level)})" if image.validation_level
+                    else ""))
     if image.validation_issues:
         lines.append("Issues: " + html.escape(", ".join(image.validation_issues)))
     return "<br>".join(lines)

@@ -1,4 +1,5 @@
-"""The job view: counters, overall progress, the chunk grid and the validation summary.
+"""The job view: counters, overall progress, the chunk grid, the chunks' warnings and the
+validation summary.
 
 It follows one job through a JobWatcher (live events, or polling as a fallback) and keeps
 the validation summary current while a validation run is going, since the event stream
@@ -7,7 +8,7 @@ ends with the crawl and says nothing about validation.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -110,6 +111,9 @@ class JobView(QWidget):
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setDefaultSectionSize(28)
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.warnings_label = role_label("", "caution", name="chunk_warnings")
+        self.warnings_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.warnings_label.hide()
 
         self.validation_box = QGroupBox("Validation", objectName="validation")
         self.validation_state = QLabel(objectName="validation_state")
@@ -127,6 +131,7 @@ class JobView(QWidget):
         layout.addLayout(counters)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.grid, 1)
+        layout.addWidget(self.warnings_label)
         layout.addWidget(self.validation_box)
         self.placeholder = Placeholder(content, "Select a job to follow its progress.")
         outer = QVBoxLayout(self)
@@ -158,6 +163,7 @@ class JobView(QWidget):
         if same and self.watcher.job_id == job.id:
             return
         self.chunk_model.set_shape(job.keywords, job.engines)
+        self._show_warnings([])
         self.summary = None
         self._await_from = None
         self._validation_timer.stop()
@@ -201,6 +207,16 @@ class JobView(QWidget):
 
     def _on_chunks(self, chunks: list[Chunk]) -> None:
         self.chunk_model.set_chunks(chunks)
+        self._show_warnings(chunks)
+
+    def _show_warnings(self, chunks: list[Chunk]) -> None:
+        """Each warning once (an engine warns alike for every keyword); the cells marked with
+        a warning sign say which chunks it came from."""
+        warnings = list(dict.fromkeys(w for chunk in chunks for w in chunk.warnings))
+        text = "\n".join(f"Warning: {w}" for w in warnings)
+        if text != self.warnings_label.text():
+            self.warnings_label.setText(text)
+            self.warnings_label.setVisible(bool(text))
 
     def _on_mode(self, mode: str) -> None:
         self.mode_label.setText(MODE_TEXT.get(mode, "").format(s=self.poll_interval))

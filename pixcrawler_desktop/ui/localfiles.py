@@ -8,16 +8,11 @@ folder (it is resolved and checked, as the server itself does).
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 
-LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-
-
-def is_local_server(server: str) -> bool:
-    return (urlsplit(server).hostname or "").lower() in LOCAL_HOSTS
+from pixcrawler_desktop.client.api import is_local_server
 
 
 def local_file(server: str, data_dir: Path, file_path: str) -> Path | None:

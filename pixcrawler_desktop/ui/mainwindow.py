@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pixcrawler_desktop.client.api import PixCrawlerClient
+from pixcrawler_desktop.client.api import PixCrawlerClient, is_local_server
 from pixcrawler_desktop.client.errors import ApiError, AuthError, ConnectionLost
 from pixcrawler_desktop.client.models import (
     FINISHED,
@@ -40,6 +40,7 @@ from pixcrawler_desktop.ui import resources, roles
 from pixcrawler_desktop.ui.actions import JobActions
 from pixcrawler_desktop.ui.connection import Reconnector
 from pixcrawler_desktop.ui.errors import describe
+from pixcrawler_desktop.ui.export_dialog import ExportDialog
 from pixcrawler_desktop.ui.gallery import GalleryView
 from pixcrawler_desktop.ui.jobs_model import with_status
 from pixcrawler_desktop.ui.jobs_panel import JobsPanel
@@ -106,7 +107,8 @@ class MainWindow(QMainWindow):
         toolbar.setMovable(False)
         toolbar.setIconSize(resources.icon_size(toolbar=True))
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for key in ("new", "start", "cancel", "retry", "validate", "delete", "refresh"):
+        for key in ("new", "start", "cancel", "retry", "validate", "export", "delete",
+                    "refresh"):
             toolbar.addAction(self.actions[key])
             if key in ("new", "delete"):
                 toolbar.addSeparator()
@@ -443,6 +445,8 @@ class MainWindow(QMainWindow):
             level = str(argument or "medium")
             self.call(lambda: client.validate(job_id, level),
                       lambda r: self._validation_started(job_id, r.message), job_id)
+        elif key == "export":
+            self.export_job(job)
         elif key == "delete":
             self._confirm_delete(job)
 
@@ -476,6 +480,15 @@ class MainWindow(QMainWindow):
         self.jobs.model.upsert(job)
         self.jobs.select(job.id)
         self.notify(f"Created job “{job.name}” with {job.total_chunks} chunks")
+
+    def export_job(self, job: Job) -> None:
+        """The Export dataset dialog; a folder is offered only for a server on this computer,
+        the only kind whose disk is the user's."""
+        dialog = ExportDialog(self.client, self.runner, job,
+                              folder_allowed=is_local_server(self.client.base_url), parent=self)
+        dialog.exported.connect(self.notify)
+        self.dialog = dialog
+        dialog.open()
 
     def _confirm_delete(self, job: Job) -> None:
         box = QMessageBox(QMessageBox.Icon.Question, "PixCrawler — Delete job",
@@ -524,6 +537,8 @@ class MainWindow(QMainWindow):
         self.job_view.stop()
         self.gallery.stop()
         self.runner.cancel_owned_by(self)
+        if isinstance(self.dialog, ExportDialog) and self.dialog.running:
+            self.dialog.reject()  # a download in flight stops and removes its partial file
         if self.local_panel is not None:
             self.local_panel.close()
 

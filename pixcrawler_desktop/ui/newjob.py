@@ -1,12 +1,16 @@
-"""The New job dialog: name, keywords, engines, images per keyword, validation level.
+"""The New job dialog: name, keywords, engines, images per keyword, validation level and
+search filters.
 
 Keywords are cleaned the way the server cleans them (blank lines dropped, repeats removed
 ignoring case, first spelling kept) and the count shown live, so what the user sees is
 what the job will contain. The dialog creates the job itself and stays open on errors,
-with the server's 422 field errors put beside their inputs.
+with the server's 422 field errors put beside their inputs, and an engine the server refuses
+(400 "not available") marked as such in the engine list.
 """
 
 from __future__ import annotations
+
+import re
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -14,8 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QFrame,
-    QHBoxLayout,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -27,13 +29,16 @@ from pixcrawler_desktop.client.api import PixCrawlerClient
 from pixcrawler_desktop.client.errors import ApiError
 from pixcrawler_desktop.client.models import VALIDATION_LEVELS, Engine, Job
 from pixcrawler_desktop.ui import resources
+from pixcrawler_desktop.ui.engine_picker import EnginePicker
 from pixcrawler_desktop.ui.errors import describe
+from pixcrawler_desktop.ui.filters_box import FiltersBox
 from pixcrawler_desktop.ui.forms import Field, FieldErrors, role_label
 from pixcrawler_desktop.ui.tasks import TaskRunner
 
 MAX_KEYWORDS = 100
 MAX_IMAGES = 10000
 DEFAULT_IMAGES = 50
+UNAVAILABLE = re.compile(r"Engine '(?P<name>[^']+)' is not available: (?P<reason>.+)")
 
 
 def clean_keywords(text: str) -> list[str]:
@@ -57,10 +62,9 @@ class NewJobDialog(QDialog):
         self.client = client
         self.runner = runner
         self.job: Job | None = None
-        self.engine_checks: dict[str, QCheckBox] = {}
         self.setWindowTitle("PixCrawler — New job")
         self.setWindowIcon(resources.app_icon())
-        self.setMinimumWidth(480)
+        self.setMinimumWidth(560)
         self._build()
         self._load_engines()
 
@@ -70,7 +74,7 @@ class NewJobDialog(QDialog):
         self.keywords_edit = QPlainTextEdit(objectName="keywords")
         self.keywords_edit.setPlaceholderText("cat\ndog\nhamster")
         self.keywords_edit.setTabChangesFocus(True)
-        self.keywords_edit.setMinimumHeight(120)
+        self.keywords_edit.setMinimumHeight(90)
         self.keywords_edit.textChanged.connect(self._count_keywords)
         self.keyword_count = role_label("No keywords yet", "subtle", name="keyword_count")
         keywords_box = QWidget()
@@ -80,12 +84,13 @@ class NewJobDialog(QDialog):
         column.addWidget(self.keywords_edit)
         column.addWidget(self.keyword_count)
 
-        self.engines_frame = QFrame(objectName="engines")
-        self.engines_layout = QHBoxLayout(self.engines_frame)
-        self.engines_layout.setContentsMargins(0, 0, 0, 0)
-        self.engines_status = role_label("Loading engines…", "subtle", wrap=False)
-        self.engines_layout.addWidget(self.engines_status)
-        self.engines_layout.addStretch(1)
+        self.engine_picker = EnginePicker()
+        self.engine_picker.setObjectName("engines")
+        self.filters_box = FiltersBox()
+        self.filters_box.setObjectName("filters")
+        self.filters_box.changed.connect(
+            lambda: self.engine_picker.set_filters(self.filters_box.filters()))
+        self.filters_box.expanded.connect(lambda _shown: self._fit())
 
         self.images_spin = QSpinBox(objectName="max_images")
         self.images_spin.setRange(1, MAX_IMAGES)
@@ -99,7 +104,7 @@ class NewJobDialog(QDialog):
         self.robots_check.setChecked(True)
 
         fields = [Field("name", self.name_edit), Field("keywords", keywords_box),
-                  Field("engines", self.engines_frame), Field("max_images", self.images_spin),
+                  Field("engines", self.engine_picker), Field("max_images", self.images_spin),
                   Field("validate", self.validate_combo)]
         self.form_error = role_label(role="error", name="form_error")
         self.errors = FieldErrors(fields, self.form_error,
@@ -110,6 +115,7 @@ class NewJobDialog(QDialog):
         for label, field in zip(labels, fields, strict=True):
             form.addRow(label, field.container)
         form.addRow("", self.robots_check)
+        form.addRow(self.filters_box)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.create_button = self.buttons.addButton("Create job",
@@ -125,27 +131,22 @@ class NewJobDialog(QDialog):
         layout.addWidget(self.form_error)
         layout.addWidget(self.buttons)
 
+    def _fit(self) -> None:
+        """Grow (or shrink) to the content once its layout has taken the change."""
+        self.layout().activate()
+        self.adjustSize()
+
     # -- engines --------------------------------------------------------------------------
     def _load_engines(self) -> None:
         self.runner.run(self.client.engines, self._engines_loaded, self._engines_failed,
                         owner=self)
 
     def _engines_loaded(self, engines: list[Engine]) -> None:
-        self.engines_status.hide()
-        for position, engine in enumerate(engines):
-            check = QCheckBox(engine.name, objectName=f"engine_{engine.name}")
-            check.setEnabled(engine.available)
-            check.setChecked(engine.available)
-            if not engine.available:
-                check.setToolTip(engine.reason or "Not available on this server")
-            self.engine_checks[engine.name] = check
-            self.engines_layout.insertWidget(position, check)
-        if not engines:
-            self.engines_status.setText("This server offers no engines.")
-            self.engines_status.show()
+        self.engine_picker.set_engines(engines)
+        self._fit()
 
     def _engines_failed(self, exc: BaseException) -> None:
-        self.engines_status.hide()
+        self.engine_picker.status.hide()
         self.errors.set("engines", f"Could not load the engines: {describe(exc)}")
 
     # -- submit ---------------------------------------------------------------------------
@@ -153,8 +154,11 @@ class NewJobDialog(QDialog):
         return clean_keywords(self.keywords_edit.toPlainText())
 
     def engines(self) -> list[str]:
-        return [name for name, check in self.engine_checks.items()
-                if check.isChecked() and check.isEnabled()]
+        return self.engine_picker.selected()
+
+    @property
+    def engine_checks(self) -> dict[str, QCheckBox]:
+        return self.engine_picker.checks
 
     def _count_keywords(self) -> None:
         n = len(self.keywords())
@@ -188,11 +192,12 @@ class NewJobDialog(QDialog):
         max_images = self.images_spin.value()
         level = self.validate_combo.currentData()
         robots = self.robots_check.isChecked()
+        filters = self.filters_box.filters()
         client = self.client
         self._busy(True)
         self.runner.run(
             lambda: client.create_job(name, keywords, engines, max_images, validate=level,
-                                      respect_robots=robots),
+                                      respect_robots=robots, filters=filters),
             self._created, self._failed, owner=self)
 
     def _created(self, job: Job) -> None:
@@ -202,7 +207,11 @@ class NewJobDialog(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self._busy(False)
-        if isinstance(exc, ApiError) and exc.field_errors:
+        refused = UNAVAILABLE.fullmatch(exc.detail) if isinstance(exc, ApiError) else None
+        if refused:
+            self.engine_picker.set_unavailable(refused["name"], refused["reason"])
+            self.errors.set("engines", exc.detail)
+        elif isinstance(exc, ApiError) and exc.field_errors:
             self.errors.show_api_error(exc, describe(exc))
         else:
             self.errors.set_general(describe(exc))

@@ -14,6 +14,7 @@ PROGRESS = USER + 3    # 0..100
 STATUS = USER + 4      # job or chunk status string
 OUTCOME = USER + 5     # image validation status
 KEYWORD = USER + 6     # image keyword
+WARNINGS = USER + 7    # a chunk's warnings (list of str)
 
 STATUS_COLORS = {
     "pending": "#9ca3af",
@@ -24,6 +25,7 @@ STATUS_COLORS = {
 }
 
 OUTCOMES = ("valid", "invalid", "duplicate", "pending")
+CAUTION_COLOR = "#d97706"
 
 
 def status_color(status: str) -> QColor:

@@ -49,8 +49,8 @@ def new_job(qtbot, window, name: str, keywords: str, images: int) -> NewJobDialo
     qtbot.waitUntil(lambda: isinstance(window.dialog, NewJobDialog)
                     and window.dialog.isVisible(), timeout=WAIT_MS)
     dialog = window.dialog
-    qtbot.waitUntil(lambda: len(dialog.engine_checks) == 2, timeout=WAIT_MS)
-    assert all(check.isChecked() for check in dialog.engine_checks.values())
+    qtbot.waitUntil(lambda: dialog.engine_picker.loaded, timeout=WAIT_MS)
+    assert dialog.engines() == ["bing", "duckduckgo"]  # the defaults, of all those listed
     type_into(qtbot, dialog.name_edit, name)
     type_lines(qtbot, dialog.keywords_edit, keywords)
     type_into(qtbot, dialog.images_spin.lineEdit(), str(images))
@@ -126,7 +126,8 @@ def test_create_start_cancel_validate_and_browse(qtbot, live, fakeweb, users, ma
                     timeout=WAIT_MS)
     fakeweb.config.latency = 0.0
     qtbot.waitUntil(lambda: "retry" in window.actions.enabled(), timeout=WAIT_MS)
-    assert window.actions.enabled() == {"new", "refresh", "retry", "validate", "delete"}
+    assert window.actions.enabled() == {"new", "refresh", "retry", "validate", "export",
+                                        "delete"}
     qtbot.waitUntil(lambda: {c.status for c in window.job_view.chunk_model.chunks()}
                     == {"cancelled"}, timeout=WAIT_MS)
 
@@ -243,9 +244,11 @@ def test_new_job_dialog_shows_errors_beside_the_fields(qtbot, server, users, mak
     window = sign_in(qtbot, controller, server.api_url, user.email, user.password)
     window.new_job()
     dialog = window.dialog
-    qtbot.waitUntil(lambda: len(dialog.engine_checks) == 2, timeout=WAIT_MS)
-    for check in dialog.engine_checks.values():
+    qtbot.waitUntil(lambda: dialog.engine_picker.loaded, timeout=WAIT_MS)
+    for name in dialog.engines():
+        check = dialog.engine_checks[name]
         qtbot.mouseClick(check, LEFT, pos=check.rect().center())
+    assert dialog.engines() == []
     qtbot.mouseClick(dialog.create_button, LEFT)
     assert set(dialog.errors.messages()) == {"name", "keywords", "engines"}
     assert dialog.errors.fields["keywords"].error.text() == "Enter at least one keyword."
@@ -296,6 +299,7 @@ def test_cancel_from_the_context_menu_then_retry_and_delete(qtbot, live, fakeweb
     entries = menu_entries(menu)
     assert entries["Start"] and entries["Cancel"] and entries["Delete"]
     assert not entries["Retry"] and not entries["Validate"]
+    assert not entries["Export dataset…"]  # no images yet
     next(a for a in menu.actions() if a.text() == "&Start").trigger()
     menu.close()
     qtbot.waitUntil(lambda: window.job_view.job.status == "running"
@@ -303,7 +307,8 @@ def test_cancel_from_the_context_menu_then_retry_and_delete(qtbot, live, fakeweb
 
     menu = open_context_menu(qtbot, window, job["id"])
     assert menu_entries(menu) == {"Start": False, "Cancel": True, "Retry": False,
-                                  "Validate": False, "Delete": False, "Refresh": True}
+                                  "Validate": False, "Export dataset…": True, "Delete": False,
+                                  "Refresh": True}
     next(a for a in menu.actions() if a.text() == "&Cancel").trigger()
     menu.close()
     qtbot.waitUntil(lambda: window.jobs.model.job(job["id"]).status == "cancelled",

@@ -11,11 +11,12 @@ import pytest
 from PySide6.QtCore import QObject, QSettings, Qt, QThread
 from PySide6.QtWidgets import QApplication, QWidget
 
+from pixcrawler_desktop.client.api import is_local_server
 from pixcrawler_desktop.client.errors import ApiError, ConnectionLost, ForbiddenError, RateLimited
 from pixcrawler_desktop.ui import resources
 from pixcrawler_desktop.ui.crash import CrashReporter
 from pixcrawler_desktop.ui.errors import describe, format_wait
-from pixcrawler_desktop.ui.localfiles import is_local_server, local_file
+from pixcrawler_desktop.ui.localfiles import local_file
 from pixcrawler_desktop.ui.newjob import clean_keywords
 from pixcrawler_desktop.ui.settings import AppSettings, normalize_server
 from pixcrawler_desktop.ui.tasks import TaskRunner

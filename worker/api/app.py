@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from worker.api.ratelimit import RateLimiter
-from worker.api.routers import auth, images, jobs, system, validation
+from worker.api.routers import auth, export, images, jobs, system, validation
 from worker.api.routers.system import CachedProbe, broker_check, worker_check
 from worker.api.snapshots import SnapshotCache
 from worker.celery_app import make_celery
@@ -37,8 +38,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.snapshots = SnapshotCache(settings.progress_cache_seconds)
     app.state.broker_probe = CachedProbe(broker_check(celery))
     app.state.worker_probe = CachedProbe(worker_check(celery))
+    app.state.engine_health = {}
+    app.state.engine_health_lock = asyncio.Lock()
 
-    for module in (auth, jobs, images, validation, system):
+    for module in (auth, jobs, images, validation, export, system):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.exception_handler(Exception)

@@ -1,0 +1,70 @@
+"""Names inside an export: keyword folders, image files and the archive's download name.
+
+The rules match the desktop CLI's dataset writer (``pixcrawler_desktop/cli/dataset.py``), so a
+dataset looks the same however it was made; the worker cannot import it, hence this module.
+Every name is one safe path part built from our own slug, never from a stored path.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable
+
+MAX_SLUG_CHARS = 80
+MAX_SLUG_BYTES = 200  # a file name is at most 255 bytes; CJK letters take 3 each in UTF-8
+WINDOWS_RESERVED = frozenset(
+    {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+)
+EXTENSIONS = {"jpeg": "jpg", "jpg": "jpg", "tiff": "tif", "tif": "tif"}
+
+
+def slugify(text: str, fallback: str = "keyword") -> str:
+    """Letters, digits and marks of any script kept (after NFKC), every other run of characters
+    (separators, dots, spaces) one '-': never empty, '.', '..' or a Windows device name."""
+    out: list[str] = []
+    for ch in unicodedata.normalize("NFKC", text):
+        if ch == "_" or unicodedata.category(ch)[0] in "LNM":
+            out.append(ch)
+        elif out and out[-1] != "-":
+            out.append("-")
+    slug = "".join(out).strip("-")[:MAX_SLUG_CHARS]
+    while len(slug.encode("utf-8")) > MAX_SLUG_BYTES:
+        slug = slug[:-1]
+    slug = slug.strip("-") or fallback
+    return f"{slug}-" if slug.lower() in WINDOWS_RESERVED else slug
+
+
+def keyword_folders(keywords: Iterable[str]) -> dict[str, str]:
+    """keyword -> folder, in first-seen order, unique even on case-insensitive file systems:
+    a later keyword whose slug is taken gets '-2', '-3', ... ("C++", "C#" -> "C", "C-2")."""
+    folders: dict[str, str] = {}
+    taken: set[str] = set()
+    for keyword in keywords:
+        if keyword in folders:
+            continue
+        base = slugify(keyword)
+        name, n = base, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{base}-{n}"
+        taken.add(name.casefold())
+        folders[keyword] = name
+    return folders
+
+
+def file_name(engine: str, rank: int, sha256: str, image_format: str) -> str:
+    """``<engine>-<rank, 4 digits>-<sha256[:12]>.<ext>``: sorts by rank within an engine and
+    stays unique within a keyword (one image per hash per job)."""
+    fmt = image_format.lower()
+    ext = EXTENSIONS.get(fmt) or slugify(fmt, "img")
+    return f"{slugify(engine, 'engine')}-{rank:04d}-{sha256[:12]}.{ext}"
+
+
+def archive_names(job_name: str, job_id: int) -> tuple[str, str]:
+    """(ASCII, Unicode) download names ``<job-name-slug>-<job id>.zip``: HTTP headers carry
+    only Latin-1, so the ASCII one goes in ``filename=`` and the other in ``filename*=``."""
+    slug = slugify(job_name, "job")
+    ascii_slug = slugify(
+        unicodedata.normalize("NFKD", slug).encode("ascii", "ignore").decode(), "job"
+    )
+    return f"{ascii_slug}-{job_id}.zip", f"{slug}-{job_id}.zip"

@@ -1,0 +1,142 @@
+"""What an export will contain: which images, in which order, under which names and splits.
+
+A plan is plain data taken from the job once, before any byte is sent, so the request can be
+refused with a clear error up front; the image rows are read later, in batches, while writing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from worker.crawl.filters import SearchFilters
+from worker.db.models import Image, Job, ValidationRun, ValidationStatus, utcnow
+from worker.export import names
+from worker.export.split import Split, assign, parse_split
+
+Include = Literal["all", "valid"]
+INCLUDE: tuple[Include, ...] = ("all", "valid")
+BATCH = 500
+
+# The columns an export needs (not the validation metrics or hashes, which can be large).
+COLUMNS = (
+    Image.id, Image.keyword, Image.engine, Image.query, Image.rank, Image.source_url,
+    Image.page_url, Image.title, Image.license, Image.license_url, Image.creator,
+    Image.attribution, Image.file_path, Image.sha256, Image.bytes, Image.width, Image.height,
+    Image.format, Image.downloaded_at, Image.validation_status, Image.validation_level,
+    Image.validation_issues,
+)  # fmt: skip
+
+
+class OptionError(ValueError):
+    """Export options that cannot be used; the message is one line for the user."""
+
+
+class NotValidated(Exception):
+    """include=valid asked of a job that was never validated."""
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    include: Include = "all"
+    splits: tuple[Split, ...] = ()
+
+
+def parse_options(include: str | None, split: str | None) -> Options:
+    """Options from the request's strings; a blank split means no split."""
+    include = include or "all"
+    if include not in INCLUDE:
+        raise OptionError(f"include must be 'all' or 'valid', got {include!r}")
+    try:
+        splits = parse_split(split) if split and split.strip() else ()
+    except ValueError as exc:
+        raise OptionError(str(exc)) from None
+    return Options(include, splits)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class Validation:
+    """The job's latest validation run, as the README reports it."""
+
+    level: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    job_id: int
+    job_name: str
+    keywords: tuple[str, ...]
+    engines: tuple[str, ...]
+    filters: dict[str, Any]
+    options: Options
+    folders: dict[str, str]  # keyword -> folder, job keywords first
+    validation: Validation | None
+    data_dir: Path
+    exported_at: datetime
+
+    @property
+    def download_names(self) -> tuple[str, str]:
+        return names.archive_names(self.job_name, self.job_id)
+
+    def place(self, row: Row) -> tuple[str | None, str]:
+        """(split, path inside the export) of one image row."""
+        split = assign(row.sha256, self.options.splits) if self.options.splits else None
+        folder = self.folders[row.keyword]
+        name = names.file_name(row.engine, row.rank, row.sha256, row.format)
+        return split, f"{folder}/{split}/{name}" if split else f"{folder}/{name}"
+
+
+def make_plan(session: Session, job: Job, options: Options, data_dir: Path) -> Plan:
+    """Everything but the image rows; NotValidated when include=valid cannot be honoured."""
+    run = session.scalar(
+        select(ValidationRun)
+        .where(ValidationRun.job_id == job.id)
+        .order_by(ValidationRun.id.desc())
+        .limit(1)
+    )
+    if run is None and options.include == "valid":
+        raise NotValidated(
+            f"Job {job.id} has not been validated; validate it first or export with include=all"
+        )
+    # Images of a keyword the job no longer lists still get a folder, after the job's own.
+    stray = session.scalars(select(Image.keyword).where(Image.job_id == job.id).distinct())
+    keywords = [*job.keywords, *sorted(set(stray) - set(job.keywords))]
+    validation = (
+        Validation(run.level, str(run.status), run.created_at, run.finished_at) if run else None
+    )
+    return Plan(
+        job_id=job.id,
+        job_name=job.name,
+        keywords=tuple(job.keywords),
+        engines=tuple(job.engines),
+        filters=SearchFilters.from_options(job.options).as_dict(),
+        options=options,
+        folders=names.keyword_folders(keywords),
+        validation=validation,
+        data_dir=Path(data_dir),
+        exported_at=utcnow(),
+    )
+
+
+def image_rows(session: Session, plan: Plan) -> Iterator[Row]:
+    """The included images, keyword by keyword in the job's order, then by engine and rank;
+    fetched ``BATCH`` at a time (a server-side cursor on PostgreSQL)."""
+    for keyword in plan.folders:
+        query = (
+            select(*COLUMNS)
+            .where(Image.job_id == plan.job_id, Image.keyword == keyword)
+            .order_by(Image.engine, Image.rank, Image.id)
+            .execution_options(yield_per=BATCH)
+        )
+        if plan.options.include == "valid":
+            query = query.where(Image.validation_status == ValidationStatus.valid)
+        yield from session.execute(query)
