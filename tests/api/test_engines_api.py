@@ -27,7 +27,7 @@ def test_engines_lists_every_engine_with_its_filters(anon):
         assert engine["label"]
         assert sorted(engine["filter_values"]) == engine["filters"]
     assert "public_domain" in engines["openverse"]["filter_values"]["license"]
-    assert "license" not in engines["bing"]["filters"]
+    assert "license" not in engines["google"]["filters"]
 
 
 def test_engines_without_keys_are_unavailable_with_the_setting_to_set(keyless_server, users):
