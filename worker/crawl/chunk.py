@@ -157,8 +157,9 @@ class _ChunkRun:
         return need + max(2, need // 5)
 
     def _fill(self) -> None:
-        # Tasks beyond what the downloader runs at once would only wait on its semaphores.
-        limit = min(self._window(), 2 * self.downloader.options.concurrency)
+        # Some tasks wait on a busy host's cap; a few times the downloader's concurrency keeps
+        # its global slots filled without a task per result for large targets.
+        limit = min(self._window(), 4 * self.downloader.options.concurrency)
         while self.queue and len(self.downloads) < limit:
             rank, candidate = self.queue.popleft()
             task = self._start(
