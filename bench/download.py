@@ -349,9 +349,11 @@ def report(args: argparse.Namespace, names: list[str], size: float, contenders: 
                 shutil.rmtree(runs, ignore_errors=True)
                 result = run_child(name, urls_file, runs / "out", args.peers_venv)
                 results.setdefault((latency, name), []).append(result)
+                cpu = (f"  {result['cpu'] / result['images'] * 1000:5.2f} ms CPU/image"
+                       if "cpu" in result else "")
                 print(f"  latency {latency * 1000:3.0f} ms  round {round_no + 1}  {name:12}  "
                       f"{result['images']:5} images  {result['images'] / result['seconds']:7.1f}"
-                      f"/s running  {result['images'] / result['wall']:7.1f}/s wall",
+                      f"/s running  {result['images'] / result['wall']:7.1f}/s wall{cpu}",
                       file=sys.stderr, flush=True)
     shutil.rmtree(runs, ignore_errors=True)
     print(f"\n{len(names)} images of {size:.0f} KB on {HOSTS} loopback hosts, best of "
