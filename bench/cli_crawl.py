@@ -45,6 +45,9 @@ from tests.fakeweb.server import FakeWeb  # noqa: E402
 
 DEFAULT_WORK = ROOT / "bench" / ".cache" / "cli_crawl"
 DEFAULT_I2D_VENV = Path("/work/bench-peers-venv-i2d")
+# Result images spread over this many loopback hosts, as real result lists span many sites;
+# on one host the crawl's polite per-host cap (8) would be what the bench measures.
+IMAGE_HOSTS = 16
 # stderr notes of `pixcrawler crawl`, in order: the phase that ends when each one arrives
 # (the last phase, "shutdown", ends when the command exits)
 MARKS = (("startup", "started the backend at"), ("submit", "Crawling job"),
@@ -73,7 +76,8 @@ class Peer:
 def fake_web(results: int) -> Iterator[str]:
     """`python -m tests.fakeweb` on a free port; yields its base URL."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakeweb", "--port", "0", "--results", str(results)],
+        [sys.executable, "-m", "tests.fakeweb", "--port", "0", "--results", str(results),
+         "--image-hosts", str(IMAGE_HOSTS)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         base = None
@@ -95,7 +99,7 @@ def engine_urls(base: str, keywords: list[str], per_keyword: int) -> list[str]:
     """The image URLs the fake web's engines list for each keyword's first results, as the
     fake web itself defines them (the server object is only used for its naming, not run)."""
     host, port = base.removeprefix("http://").rsplit(":", 1)
-    web = FakeWeb(host, int(port))
+    web = FakeWeb(host, int(port), image_hosts=IMAGE_HOSTS)
     return [web.result_image_url(k, i) for k in keywords for i in range(per_keyword)]
 
 

@@ -343,3 +343,13 @@ def test_standalone_module_prints_engine_urls_and_serves() -> None:
             proc.stdout.close()
         if proc.stderr:
             proc.stderr.close()
+
+
+def test_image_hosts_spread_results_over_loopback_addresses() -> None:
+    with FakeWeb(image_hosts=3) as web:
+        urls = [web.result_image_url("owl", i) for i in range(4)]
+        hosts = [urlsplit(u).hostname for u in urls]
+        assert hosts == ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.1"]
+        assert get(urls[2]).read() == web.image_bytes("owl-2")
+    with pytest.raises(ValueError, match=r"image_hosts needs host 127\.0\.0\.1"):
+        FakeWeb("0.0.0.0", image_hosts=2)

@@ -17,8 +17,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8999)
     parser.add_argument("--results", type=int, default=60, help="image results per keyword")
+    parser.add_argument("--image-hosts", type=int, default=1,
+                        help="spread result images over 127.0.0.1..N")
     args = parser.parse_args(argv)
-    web = FakeWeb(args.host, args.port, FakeWebConfig(results_per_keyword=args.results))
+    web = FakeWeb(args.host, args.port, FakeWebConfig(results_per_keyword=args.results),
+                  image_hosts=args.image_hosts)
     with web:
         for name, value in web.engine_env().items():
             print(f"{name}={value}", flush=True)

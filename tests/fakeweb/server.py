@@ -70,10 +70,20 @@ class FakeWeb:
     """The server; use as a context manager or call ``start()``/``stop()``."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, config: FakeWebConfig | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: FakeWebConfig | None = None,
+        *,
+        image_hosts: int = 1,
     ) -> None:
+        """``image_hosts`` > 1 spreads result images over 127.0.0.1..N (same port), the way a
+        real result list spans many sites, so per-host politeness caps apply as they would."""
+        if image_hosts > 1 and host != "127.0.0.1":
+            raise ValueError("image_hosts needs host 127.0.0.1")
         self.host = host
         self.port = port
+        self.image_hosts = image_hosts
         self.config = config or FakeWebConfig()
         self._lock = threading.Lock()
         self._hits: Counter[str] = Counter()
@@ -167,6 +177,8 @@ class FakeWeb:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         self.port = self._runner.addresses[0][1]
+        for n in range(2, self.image_hosts + 1):
+            await web.TCPSite(self._runner, f"127.0.0.{n}", self.port).start()
 
     async def _shutdown(self) -> None:
         if self._stopping is not None:
@@ -256,7 +268,7 @@ class FakeWeb:
             params.append(urlencode({"same_as": self.result_name(keyword, source)}))
         query = "&".join(params)
         width, height = cfg.image_size
-        url = f"{self.base_url}/img/{name}.jpg" + (f"?{query}" if query else "")
+        url = f"{self._image_base(index)}/img/{name}.jpg" + (f"?{query}" if query else "")
         if "dead=1" in params:  # the result points at a host that refuses connections
             url = self.dead_url()
         return pages.Result(
@@ -268,6 +280,11 @@ class FakeWeb:
             width=width,
             height=height,
         )
+
+    def _image_base(self, index: int) -> str:
+        if self.image_hosts == 1:
+            return self.base_url
+        return f"http://127.0.0.{index % self.image_hosts + 1}:{self.port}"
 
     def _results(self, keyword: str, start: int, count: int) -> list[pages.Result]:
         end = min(self._total(keyword), start + max(count, 0))
