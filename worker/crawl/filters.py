@@ -19,6 +19,10 @@ COLORS = (
     "pink", "white", "gray", "black", "brown",
 )  # fmt: skip
 
+# Licence values a source satisfies when everything it hosts allows commercial use and changes
+# (Unsplash, Pexels, Pixabay, Commons); "public_domain" still needs a per-image check.
+FREE_TO_USE_AND_CHANGE = frozenset({"commercial", "modify", "commercial_modify"})
+
 # What a user reads for each filter value in a warning ("cannot filter by licence ...").
 FILTER_LABELS = {
     "safe_search": "safe search",

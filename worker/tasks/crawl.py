@@ -218,8 +218,8 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
     sink = DbChunkSink(sessions, chunk_id, job_id, task_id, settings.chunk_heartbeat)
     try:
         engine = configured_engine(settings, engine, SearchFilters.from_options(job_options))
-        if engine.unapplied():
-            sink.warn(engine.unapplied())
+        if warnings := engine.unapplied():
+            sink.warn(warnings)
         outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink))
     except EngineError as exc:  # e.g. its API key was removed after the job was made
         outcome = ChunkOutcome(error=str(exc))

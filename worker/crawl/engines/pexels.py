@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
-from worker.crawl.filters import SearchFilters
+from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
 
 PAGE_SIZE = 80  # the most Pexels gives per page
@@ -107,7 +107,7 @@ class PexelsEngine(Engine):
     # A curated library of photos, all under the Pexels License (commercial use and changes).
     supports = {
         "safe_search": frozenset({True}),
-        "license": frozenset({"commercial", "modify", "commercial_modify"}),
+        "license": FREE_TO_USE_AND_CHANGE,
         "image_type": frozenset({"photo"}),
         "color": frozenset(COLORS),
     }

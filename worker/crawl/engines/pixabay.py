@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, env_name, positive_int
-from worker.crawl.filters import SearchFilters, describe
+from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters, describe
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
 
 KEY_SETTING = "pixabay_api_key"
@@ -131,7 +131,7 @@ class PixabayEngine(Engine):
     # All of it is under the Pixabay Content License: commercial use and changes allowed.
     supports = {
         "safe_search": frozenset({True}),
-        "license": frozenset({"commercial", "modify", "commercial_modify"}),
+        "license": FREE_TO_USE_AND_CHANGE,
         "image_type": frozenset({*IMAGE_TYPES, "transparent"}),
         "color": frozenset(COLORS),
     }

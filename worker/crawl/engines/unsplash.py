@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
-from worker.crawl.filters import SearchFilters
+from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
 
 PAGE_SIZE = 30  # the most Unsplash gives per page
@@ -99,7 +99,7 @@ class UnsplashEngine(Engine):
     # All of it is photography under the Unsplash License: commercial use and changes allowed.
     supports = {
         "safe_search": frozenset({True}),
-        "license": frozenset({"commercial", "modify", "commercial_modify"}),
+        "license": FREE_TO_USE_AND_CHANGE,
         "image_type": frozenset({"photo"}),
         "color": frozenset(COLORS),
     }

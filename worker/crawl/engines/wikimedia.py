@@ -28,6 +28,7 @@ from worker.crawl.engines.base import (
     absolute_http_url,
     positive_int,
 )
+from worker.crawl.filters import FREE_TO_USE_AND_CHANGE
 from worker.crawl.types import Candidate, EngineBlocked, EngineError, EngineFormatError, ResultPage
 
 API_PATH = "/w/api.php"
@@ -196,7 +197,7 @@ class WikimediaEngine(Engine):
     label = "Wikimedia Commons"
     kind = "api"
     default_url = "https://commons.wikimedia.org"
-    supports = {"license": frozenset({"commercial", "modify", "commercial_modify"})}
+    supports = {"license": FREE_TO_USE_AND_CHANGE}
 
     def request_agent(self) -> str:
         """The browser default would break Wikimedia's User-Agent policy; a chosen one stays."""
