@@ -56,7 +56,7 @@ def build(into: Path) -> Path:
     t0 = time.perf_counter()
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "build.sh"), "--distpath", str(into / "dist"),
-         "--workpath", str(into / "work")], cwd=ROOT, env={**os.environ, "BUILD_SKIP_SETUP": "1"},
+         "--workpath", str(into / "work")], cwd=ROOT,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if result.returncode != 0:
         sys.exit(f"the build failed:\n{result.stdout[-4000:]}")

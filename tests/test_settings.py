@@ -103,3 +103,21 @@ def test_api_reports_an_unreachable_database(tmp_path):
 def test_unknown_role_prints_usage():
     r = run_role("dance", env={})
     assert r.returncode == 2 and "usage: python -m pixcrawler_desktop" in r.stderr
+
+
+@pytest.mark.parametrize(("variable", "url", "client"), [
+    ("PIXCRAWLER_DATABASE_URL", "postgresql://127.0.0.1:5432/test", "PostgreSQL driver (psycopg)"),
+    ("PIXCRAWLER_BROKER_URL", "redis://127.0.0.1:6379/0", "Redis client (redis)"),
+])
+def test_a_server_url_without_its_client_names_the_way_to_get_one(monkeypatch, variable, url,
+                                                                   client) -> None:
+    """The desktop app's bundle has neither client; its server roles must say so up front."""
+    import worker.settings as settings_module
+
+    monkeypatch.setattr(settings_module, "find_spec", lambda name: None)
+    monkeypatch.setenv(variable, url)
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert f"{variable} needs the {client}, which this installation does not have" \
+        in str(caught.value)
+    assert "install PixCrawler with pip" in str(caught.value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from functools import lru_cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +19,14 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from worker.validate.thresholds import Thresholds
+
+# Clients of a lab server's services, which the desktop app's bundle leaves out (build.spec):
+# setting, URL scheme, module, what it is.
+_SERVER_CLIENTS = (
+    ("database_url", "postgresql", "psycopg", "PostgreSQL driver"),
+    ("broker_url", "redis", "redis", "Redis client"),
+    ("ratelimit_storage_url", "redis", "redis", "Redis client"),
+)
 
 ENV_PREFIX = "PIXCRAWLER_"
 
@@ -101,6 +110,13 @@ class Settings(BaseSettings):
             self.allow_private_addresses = self.mode == "embedded"
         if self.mode == "server" and not self.secret_key:
             raise ValueError("PIXCRAWLER_SECRET_KEY must be set in server mode")
+        for name, scheme, module, client in _SERVER_CLIENTS:
+            if getattr(self, name).startswith(scheme) and find_spec(module) is None:
+                raise ValueError(
+                    f"{ENV_PREFIX}{name.upper()} needs the {client} ({module}), which this "
+                    "installation does not have: the desktop app runs its own server on "
+                    "SQLite with a folder as broker; install PixCrawler with pip for a lab "
+                    "server")
         return self
 
     @property
