@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +49,9 @@ if TYPE_CHECKING:  # the client (httpx, pydantic) loads on the first sign-in, no
 
 ClientFactory = Callable[[str, "TokenStore"], "PixCrawlerClient"]
 MIN_PASSWORD = 8  # the server's rule for new accounts, checked here to answer at once
+# when the dialog's height is fitted to its content again: rows shown or hidden, text set,
+# the dialog shown or made wider or narrower
+_REFIT = (QEvent.Type.LayoutRequest, QEvent.Type.Show, QEvent.Type.Resize)
 
 
 def make_client(server: str, store: TokenStore) -> PixCrawlerClient:
@@ -140,7 +143,9 @@ class SignInDialog(QDialog):
         for label, field in zip(("Server", "Email", "Password"), fields, strict=True):
             form.addRow(label, field.container)
         form.addRow("", self.keep_check)
-        form.addRow("", self.local_hint)
+        # an (empty) label of its own: a field without one is given its size hint's height
+        # whatever its width, so the wrapped hint would get a blank line or lose one
+        form.addRow(QLabel(), self.local_hint)
         self.form = form
 
         self.message_label = role_label(message, "notice", name="message")
@@ -171,6 +176,26 @@ class SignInDialog(QDialog):
         layout.addWidget(self.notice_label)
         layout.addWidget(self.form_error)
         layout.addLayout(buttons)
+
+    def event(self, event: QEvent) -> bool:
+        handled = super().event(event)
+        if event.type() in _REFIT:
+            self._fit_height()  # the layout has taken the change (or the new width) by now
+        return handled
+
+    def _fit_height(self) -> None:
+        """Hold the height at what the content needs at the current width.
+
+        Qt sizes a window by its layout's minimum size, which ignores height-for-width: a
+        wrapped label shown later (the keyring notice, an error, the hint of "This
+        computer") would be cut to the lines it had room for. So the height follows the
+        content, growing and shrinking as rows come and go, and only the width is left to
+        the user (a narrower dialog is taller)."""
+        if not self.isVisible():
+            return  # show() sizes the dialog with height-for-width first, then comes here
+        height = self.layout().totalHeightForWidth(self.width())
+        if self.minimumHeight() != height or self.maximumHeight() != height:
+            self.setFixedHeight(height)
 
     def _keyring_known(self, store: TokenStore) -> None:
         if not store.available:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from keyring.backends import fail
+from PySide6.QtWidgets import QLabel
 
 from pixcrawler_desktop.client.tokens import KeyringTokenStore
+from pixcrawler_desktop.ui.localserver import LocalServer
+from pixcrawler_desktop.ui.signin import SignInDialog
 from pixcrawler_desktop.ui.tokenstore import LazyTokenStore
-from tests.gui.helpers import LEFT, WAIT_MS, fill_sign_in, sign_in, wait_window
+from tests.gui.helpers import LEFT, WAIT_MS, fill_sign_in, sign_in, type_into, wait_window
 
 
 def test_wrong_password_is_shown_beside_the_password(qtbot, server, users, make_controller,
@@ -109,3 +112,57 @@ def test_without_a_keyring_the_app_says_so_once(qtbot, server, users, make_contr
     with qtbot.assertNotEmitted(again.notice_shown, wait=0):
         qtbot.waitUntil(lambda: controller.runner.pending == 0, timeout=WAIT_MS)
     assert not again.notice_label.isVisibleTo(again)
+
+
+def _clipped(dialog: SignInDialog) -> list[str]:
+    """The visible wrapped labels shorter than their text needs at their width."""
+    clipped = []
+    for label in dialog.findChildren(QLabel):
+        if label.wordWrap() and label.text() and label.isVisibleTo(dialog):
+            needed = label.heightForWidth(label.width())
+            if label.height() < needed:
+                clipped.append(f"{label.objectName() or label.text()[:20]}: "
+                               f"{label.height()} < {needed}")
+    return clipped
+
+
+def _settled(qtbot, dialog: SignInDialog) -> None:
+    """Wait for the dialog to have room for every wrapped line (it gets it from the layout
+    requests a shown row or a new text posts)."""
+    try:
+        qtbot.waitUntil(lambda: not _clipped(dialog), timeout=5000)
+    except qtbot.TimeoutError:
+        raise AssertionError(f"clipped labels: {_clipped(dialog)}") from None
+
+
+def test_the_dialog_fits_its_wrapped_text_as_rows_come_and_go(qtbot, make_controller,
+                                                               tmp_path):
+    """The hint of "This computer" stays whole when the keyring notice appears after the
+    dialog opened, and so does every label when switching servers or showing errors."""
+    store = LazyTokenStore(lambda: KeyringTokenStore(backend=fail.Keyring()))
+    controller = make_controller(store=store, local=LocalServer(tmp_path / "local-data"))
+    dialog = controller.start(resume=False)
+    qtbot.waitExposed(dialog)
+    assert dialog.is_local()
+    qtbot.waitUntil(lambda: dialog.notice_label.isVisibleTo(dialog), timeout=WAIT_MS)
+    assert dialog.local_hint.isVisibleTo(dialog)
+    _settled(qtbot, dialog)
+    local_height = dialog.height()
+
+    type_into(qtbot, dialog.server_box.lineEdit(), "https://pixcrawler.example.org")
+    assert dialog.email_edit.isVisibleTo(dialog) and not dialog.local_hint.isVisibleTo(dialog)
+    _settled(qtbot, dialog)
+    qtbot.mouseClick(dialog.sign_in_button, LEFT)  # nothing typed: refused before sending
+    assert set(dialog.errors.messages()) == {"email", "password"}
+    _settled(qtbot, dialog)
+
+    dialog.server_box.setCurrentIndex(0)  # back to "This computer"
+    assert dialog.local_hint.isVisibleTo(dialog) and not dialog.email_edit.isVisibleTo(dialog)
+    _settled(qtbot, dialog)
+    qtbot.waitUntil(lambda: dialog.height() == local_height, timeout=5000)  # no gap left
+
+    dialog.errors.set("server", "The server on this computer did not start: the API did "
+                                "not answer within 30 seconds (see the log in the data "
+                                "folder).")
+    _settled(qtbot, dialog)
+    assert dialog.height() > local_height
