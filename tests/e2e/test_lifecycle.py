@@ -100,22 +100,39 @@ def test_cancel_while_running(live, users, fakeweb):
 
 
 def test_worker_killed_mid_chunk(live, users, fakeweb):
-    fakeweb.config.latency = 0.05
+    kw, answered = "crash test", 20
     fakeweb.config.results_per_keyword = 200
+    # Only the first `answered` results send their image; the others send headers and a few
+    # bytes, then hang. Both chunks share the result list and need 40 images each, so neither
+    # can finish before the kill, however fast or slow the machine is.
+    fakeweb.config.faults[kw] = dict.fromkeys(range(answered, 200), "hang=1")
     user = users(live)
-    job = create_job(user.client, ["crash test"], ["bing", "duckduckgo"], 80)
+    job = create_job(user.client, [kw], ["bing", "duckduckgo"], 80)
     start(user.client, job["id"])
-    wait_for(lambda: progress(user.client, job["id"])["downloaded_images"] >= 5, 60,
-             "the first downloads")
+
+    def mid_chunk() -> list[dict] | None:
+        # Every chunk claimed by the worker and done with the answered results (each stored
+        # once in the job: by one chunk, a duplicate for the other), downloads still hanging.
+        now = chunks(user.client, job["id"])
+        done = all(c["status"] == "running" and c["downloaded"] + c["duplicates_skipped"]
+                   + c["failed_downloads"] >= answered for c in now)
+        return now if done else None
+
+    wait_for(mid_chunk, 120, "both chunks to be running with only hanging downloads left")
     for proc in live.workers:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
+    at_kill = chunks(user.client, job["id"])
+    assert all(c["status"] == "running" and c["downloaded"] < c["target"] for c in at_kill), \
+        at_kill
+    assert 0 < sum(c["downloaded"] for c in at_kill) <= answered
     mid = progress(user.client, job["id"])
     assert mid["status"] == "running" and mid["downloaded_images"] < 80
 
+    fakeweb.config.faults.clear()  # the recovered chunks search again and get whole images
     live.start_worker()
-    final = wait_finished(user.client, job["id"], live)
+    final = wait_finished(user.client, job["id"], live, timeout=180)
     assert final["status"] == "completed"
     assert final["downloaded_images"] == 80
     images = assert_consistent(live, job["id"], user.client)

@@ -55,6 +55,11 @@ def open_new_job(qtbot, window) -> NewJobDialog:
     dialog = window.dialog
     assert isinstance(dialog, NewJobDialog)
     qtbot.waitUntil(lambda: dialog.engine_picker.loaded, timeout=WAIT_MS)
+    # Qt shows check boxes added to a visible layout one event later and lays them out after
+    # that: wait until a click would land on each usable one.
+    checks = [c for c in dialog.engine_picker.checks.values() if c.isEnabled()]
+    qtbot.waitUntil(lambda: all(c.isVisible() and c.hitButton(c.rect().center())
+                                for c in checks), timeout=WAIT_MS)
     return dialog
 
 

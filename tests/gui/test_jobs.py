@@ -245,8 +245,13 @@ def test_new_job_dialog_shows_errors_beside_the_fields(qtbot, server, users, mak
     window.new_job()
     dialog = window.dialog
     qtbot.waitUntil(lambda: dialog.engine_picker.loaded, timeout=WAIT_MS)
-    for name in dialog.engines():
-        check = dialog.engine_checks[name]
+    chosen = [dialog.engine_checks[name] for name in dialog.engines()]
+    assert chosen, "no engine is checked by default"
+    # The check boxes come with the server's list, but Qt shows a widget added to a visible
+    # layout by a queued call, and lays it out after that: a click before then lands nowhere.
+    qtbot.waitUntil(lambda: all(c.isVisible() and c.hitButton(c.rect().center())
+                                for c in chosen), timeout=WAIT_MS)
+    for check in chosen:
         qtbot.mouseClick(check, LEFT, pos=check.rect().center())
     assert dialog.engines() == []
     qtbot.mouseClick(dialog.create_button, LEFT)
