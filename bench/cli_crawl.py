@@ -121,6 +121,8 @@ def run_ours(args: argparse.Namespace, base: str, keywords: list[str], folder: P
            "--out", str(folder / "out"), "--json"]
     if args.concurrency:
         cmd += ["--concurrency", str(args.concurrency)]
+    if args.validate:
+        cmd += ["--validate", args.validate]
     stamps: dict[str, float] = {}
     err: list[str] = []
     t0 = time.perf_counter()
@@ -206,6 +208,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=0,
                         help="`crawl --concurrency` (default: the CLI's own default)")
+    parser.add_argument("--validate", choices=["fast", "medium", "slow"],
+                        help="`crawl --validate LEVEL`: validation then runs in the crawl "
+                             "phase, after the job's own time (img2dataset validates nothing)")
     parser.add_argument("--processes", type=int, default=2, help="img2dataset processes_count")
     parser.add_argument("--threads", type=int, default=32, help="img2dataset thread_count")
     parser.add_argument("--i2d-venv", type=Path, default=DEFAULT_I2D_VENV,
