@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     pool = args.pool or ("threads" if embedded else "prefork")
     concurrency = args.concurrency or (4 if embedded else os.cpu_count() or 2)
 
+    import worker.prompt_shutdown  # noqa: F401 - connects its signal handler
     from worker.celery_app import app
 
     argv_celery = ["worker", "--pool", pool, "--concurrency", str(concurrency),
