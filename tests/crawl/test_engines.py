@@ -150,6 +150,25 @@ def test_bing_parser_skips_unusable_anchors_and_strips_highlights() -> None:
     assert c == Candidate(url="https://e.example/b.png", title="Crab roe")
 
 
+def test_bing_parser_reads_only_markup() -> None:
+    """Only start tags are scanned: a ">" inside a quoted value does not end the tag, and
+    anchors in scripts, styles or comments are not results."""
+    title = "a > b < c"
+    html = (
+        '<ul class="dgControl_list">'
+        + _anchor({"murl": "https://e.example/1.jpg", "t": title}).replace(
+            "<a ", "<a data-note='1 > 0' ", 1)
+        + "<script>var tpl = '" + _anchor({"murl": "https://e.example/script.jpg"}) + "';"
+        + "</script><!-- " + _anchor({"murl": "https://e.example/comment.jpg"}) + " -->"
+        + "<style>a.iusc { color: red }</style>"
+        + _anchor({"murl": "https://e.example/2.jpg"})
+        + "</ul>"
+    )
+    found = parse_results_page(html)
+    assert [c.url for c in found] == ["https://e.example/1.jpg", "https://e.example/2.jpg"]
+    assert found[0].title == title
+
+
 def test_bing_parser_anchors_without_any_usable_result_are_a_format_error() -> None:
     html = '<ul class="dgControl_list"><a class="iusc" m="{}" href="/x"></a></ul>'
     with pytest.raises(EngineError, match="format not recognised"):
