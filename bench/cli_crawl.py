@@ -104,9 +104,23 @@ def engine_urls(base: str, keywords: list[str], per_keyword: int) -> list[str]:
 
 
 def warm_up(urls: list[str]) -> None:
-    with httpx.Client(timeout=30) as client, ThreadPoolExecutor(16) as pool:
-        for r in pool.map(client.get, urls):
-            r.raise_for_status()
+    """Fetch every URL once, a client per thread (one shared client once failed mid-run with
+    "Bad file descriptor")."""
+    local = threading.local()
+    clients: list[httpx.Client] = []
+
+    def get(url: str) -> None:
+        if not hasattr(local, "client"):
+            local.client = httpx.Client(timeout=30)
+            clients.append(local.client)
+        local.client.get(url).raise_for_status()
+
+    try:
+        with ThreadPoolExecutor(16) as pool:
+            list(pool.map(get, urls))
+    finally:
+        for client in clients:
+            client.close()
 
 
 def run_ours(args: argparse.Namespace, base: str, keywords: list[str], folder: Path) -> Ours:
