@@ -49,4 +49,4 @@ done
 app="$distpath/PixCrawler"
 [ -x "$app/PixCrawler" ] || { echo "build: $app/PixCrawler was not produced" >&2; exit 1; }
 size=$(du -sm "$app" | cut -f1)
-echo "Built $app ($size MB): run $app/PixCrawler [gui|cli|api|worker] ..."
+echo "Built $app ($size MiB): run $app/PixCrawler [gui|cli|api|worker] ..."
