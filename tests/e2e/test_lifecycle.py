@@ -141,6 +141,35 @@ def test_worker_killed_mid_chunk(live, users, fakeweb):
     assert len(ranks) == 80
 
 
+def test_chunks_whose_message_a_dead_worker_took_are_sent_again(live, users, fakeweb):
+    """A worker killed after taking a chunk's message but before marking the chunk running
+    leaves it pending, and the filesystem broker has forgotten the message. The next worker
+    to start on that broker sends such chunks again."""
+    if live.kind != "sqlite":
+        pytest.skip("only the filesystem broker forgets a taken message; Redis restores it "
+                    "after its visibility timeout")
+    for proc in live.workers:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    user = users(live)
+    job = create_job(user.client, ["taken then lost"], ["bing", "duckduckgo"], 20)
+    start(user.client, job["id"])
+    inbox = live.data_dir / "broker" / "in"
+    messages = wait_for(lambda: sorted(inbox.glob("*.crawl.msg")) or None, 30,
+                        "the chunks' messages in the broker folder")
+    assert len(messages) == 2
+    for message in messages:  # what taking them would have done
+        message.unlink()
+    assert {c["status"] for c in chunks(user.client, job["id"])} == {"pending"}
+
+    live.start_worker()
+    final = wait_finished(user.client, job["id"], live, timeout=120)
+    assert final["status"] == "completed"
+    assert final["downloaded_images"] == 20
+    assert len(assert_consistent(live, job["id"], user.client)) == 20
+
+
 def test_fake_web_faults(live, users, fakeweb):
     kw = "faulty"
     fakeweb.config.results_per_keyword = 12
