@@ -49,6 +49,9 @@ def make_celery(settings: Settings) -> Celery:
         # heartbeat sweep in worker.tasks.recovery, so this is only the broker's backstop.
         transport_options = {"visibility_timeout": 6 * 3600}
     app.conf.update(
+        # The folder broker is kombu's filesystem transport with whole-message writes.
+        broker_transport=("worker.folder_broker:Transport" if settings.uses_filesystem_broker
+                          else None),
         broker_transport_options=transport_options,
         broker_connection_retry_on_startup=True,
         task_queues=[Queue(CRAWL_QUEUE), Queue(VALIDATION_QUEUE)],
