@@ -7,7 +7,7 @@
 # numpy, which is built from source without BLAS and LAPACK. Validation only does array
 # arithmetic, and PyPI's numpy carries 27 MB of OpenBLAS (kernels for every CPU) that no
 # role calls. Its SIMD paths are kept up to AVX2 (x86-64-v3) and the AVX-512 copies left out.
-# The wheel is built once per numpy version (about ten minutes on two cores) and kept in
+# The wheel is built once per numpy version (10 to 15 minutes on two cores) and kept in
 # ~/.cache/pixcrawler-build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
