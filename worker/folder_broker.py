@@ -13,8 +13,10 @@ often another file system (a copy per message).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import uuid
+from pathlib import Path
 from time import monotonic
 
 from kombu.exceptions import ChannelError
@@ -58,6 +60,17 @@ class Channel(filesystem.Channel):
                 raise ChannelError(f"Cannot read file {claimed!r} from queue.") from exc
             return loads(payload.decode())
         raise Empty()
+
+
+def queued_task_ids(folder: Path, queue: str) -> set[str]:
+    """Task ids of the whole messages waiting for `queue` in `folder` (the broker's "in")."""
+    ids = set()
+    for path in folder.glob(f"*.{queue}.msg"):  # skips the hidden partial files
+        try:
+            ids.add(json.loads(path.read_bytes())["headers"]["id"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # taken meanwhile, or not a task message
+    return ids
 
 
 class Transport(filesystem.Transport):

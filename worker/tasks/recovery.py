@@ -12,7 +12,6 @@ re-sends the pending chunks of running jobs whose message is no longer in the qu
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import uuid
@@ -26,6 +25,7 @@ from sqlalchemy import ColumnElement, select, update
 from worker.celery_app import CRAWL_QUEUE
 from worker.db.models import Chunk, Job, JobStatus, utcnow
 from worker.db.session import session_factory
+from worker.folder_broker import queued_task_ids
 from worker.lifecycle import Dispatch, send
 from worker.settings import Settings
 
@@ -69,23 +69,12 @@ def sweep(settings: Settings, celery: Celery) -> int:
                    Chunk.updated_at < cutoff, why="whose worker stopped answering")
 
 
-def queued_task_ids(settings: Settings) -> set[str]:
-    """Task ids of the crawl messages waiting in the filesystem broker's folder."""
-    ids = set()
-    for path in (settings.broker_dir / "in").glob(f"*.{CRAWL_QUEUE}.msg"):
-        try:
-            ids.add(json.loads(path.read_bytes())["headers"]["id"])
-        except (OSError, ValueError, KeyError, TypeError):
-            continue  # taken meanwhile, or not a task message
-    return ids
-
-
 def resend_lost(settings: Settings, celery: Celery) -> int:
     """Re-send pending chunks whose message is gone from the filesystem broker's queue: a
     worker took it and died before marking the chunk running. Run before this worker takes
     any message itself; a message another live worker holds is sent twice at worst, and the
     chunk's task id lets only one of them run."""
-    queued = queued_task_ids(settings)
+    queued = queued_task_ids(settings.broker_dir / "in", CRAWL_QUEUE)
     return _resend(settings, celery, lambda chunk: chunk.task_id not in queued,
                    Chunk.status == JobStatus.pending, why="whose message a stopped worker took")
 
