@@ -14,8 +14,6 @@ CRAWL_QUEUE = "crawl"
 VALIDATION_QUEUE = "validation"
 DOWNLOAD_TASK = "worker.tasks.crawl.download_images_task"
 LEVELS = ("fast", "medium", "slow")
-# The seed's task rate limits per validation level.
-VALIDATION_RATE_LIMITS = {"fast": "1000/m", "medium": "500/m", "slow": "100/m"}
 
 
 def validation_task_name(level: str) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK
+from worker.db.dialects import lock_row
 from worker.db.models import FINISHED, Chunk, Job, JobStatus, utcnow
 from worker.progress import ChunkCounts, StatusGroup, final_status, summarize
 
@@ -145,10 +146,11 @@ def cancel_open_chunks(session: Session, job: Job) -> list[str]:
 def finish_job_if_done(session: Session, job_id: int) -> JobStatus | None:
     """End a running job once none of its chunks is open; returns the new status if it ended.
 
-    The job row is locked first (PostgreSQL), so two chunks finishing together cannot both miss
-    the other's update; on SQLite the write lock serialises the same way.
+    The job row is locked first, so two chunks finishing together cannot both miss the other's
+    update.
     """
-    job = session.execute(select(Job).where(Job.id == job_id).with_for_update()).scalar_one()
+    lock_row(session, Job, job_id)
+    job = session.get(Job, job_id)
     if job.status is not JobStatus.running:
         return None
     status = final_status(counts_for(session, [job_id])[job_id])

@@ -29,6 +29,8 @@ _SERVER_CLIENTS = (
 )
 
 ENV_PREFIX = "PIXCRAWLER_"
+# The seed's validation task rate limits per level.
+_VALIDATION_RATE_LIMITS = {"fast": "1000/m", "medium": "500/m", "slow": "100/m"}
 
 
 class SettingsError(Exception):
@@ -84,6 +86,12 @@ class Settings(BaseSettings):
     pexels_api_key: str = ""
     pixabay_api_key: str = ""
 
+    # Validation: images per batch task, and the seed's task rate limits per level (per
+    # worker; "" lifts a level's limit).
+    validation_batch_size: int = Field(25, ge=1, le=1000)
+    validation_rate_limits: dict[Literal["fast", "medium", "slow"], str] = Field(
+        default_factory=lambda: dict(_VALIDATION_RATE_LIMITS))
+
     # Validation thresholds, one variable each: PIXCRAWLER_VALIDATION__MIN_WIDTH=128, ...
     validation: Thresholds = Field(default_factory=Thresholds)
 
@@ -95,6 +103,13 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise ValueError(f"not a rate like '10/minute': {value!r}") from exc
         return value
+
+    @field_validator("validation_rate_limits")
+    @classmethod
+    def _level_rates(cls, value: dict[str, str]) -> dict[str, str]:
+        for rate in filter(None, value.values()):
+            cls._rate(rate)
+        return {**_VALIDATION_RATE_LIMITS, **value}  # levels not named keep the seed's
 
     @model_validator(mode="after")
     def _defaults_per_mode(self) -> Settings:

@@ -13,9 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from worker.celery_app import VALIDATION_QUEUE, validation_task_name
-from worker.db.models import Image, Job, RunStatus, ValidationRun, ValidationStatus
-
-BATCH_SIZE = 25
+from worker.db.models import Image, Job, RunStatus, ValidationRun, ValidationStatus, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,16 +24,22 @@ class Started:
     batches: list[list[int]]
 
 
-def queue_run(session: Session, job: Job, level: str) -> Started | None:
+def queue_run(session: Session, job: Job, level: str, batch_size: int) -> Started | None:
     """Record a new run over all of the job's images (None if it has none); commit, then
-    `send_run`. The job's images are reset to pending under this run."""
+    `send_run`. The job's images are reset to pending under this run, and a run of the job
+    still going ends as replaced: its batches see they are no longer current and stop."""
     image_ids = list(session.scalars(select(Image.id).where(Image.job_id == job.id)
                                      .order_by(Image.id)))
     if not image_ids:
         return None
     offset = session.scalar(select(func.coalesce(func.sum(ValidationRun.batches), 0))
                             .where(ValidationRun.job_id == job.id)) or 0
-    batches = [image_ids[i:i + BATCH_SIZE] for i in range(0, len(image_ids), BATCH_SIZE)]
+    session.execute(
+        update(ValidationRun)
+        .where(ValidationRun.job_id == job.id, ValidationRun.status == RunStatus.running)
+        .values(status=RunStatus.failed, finished_at=utcnow(), error="replaced by a newer run")
+    )
+    batches = [image_ids[i:i + batch_size] for i in range(0, len(image_ids), batch_size)]
     run = ValidationRun(job_id=job.id, level=level, status=RunStatus.running,
                         images_total=len(image_ids), batches=len(batches), batches_done=0,
                         task_offset=offset)

@@ -22,6 +22,8 @@ from pixcrawler_desktop.client import (
 
 POLL_SECONDS = 0.5
 CANCEL_TIMEOUT = 60.0
+# A validation run that checks no image for this long has lost its worker (or its tasks).
+VALIDATION_STALL_SECONDS = 180.0
 
 
 def follow_job(client: PixCrawlerClient, job_id: int, view: View, stop: Interrupt,
@@ -62,7 +64,11 @@ def cancel_and_wait(client: PixCrawlerClient, job_id: int, view: View,
 
 def wait_validation(client: PixCrawlerClient, job_id: int, view: View, stop: Interrupt,
                     interval: float = POLL_SECONDS) -> ValidationSummary:
-    """Show the job's latest validation run until it is no longer running (or interrupted)."""
+    """Show the job's latest validation run until it is no longer running (or interrupted).
+    Gives up once the run has checked nothing for VALIDATION_STALL_SECONDS, rather than wait
+    for ever on a server whose workers are gone."""
+    stall = VALIDATION_STALL_SECONDS
+    seen, moved_at = -1, time.monotonic()
     while True:
         summary = client.validation(job_id)
         if summary is None:
@@ -70,3 +76,10 @@ def wait_validation(client: PixCrawlerClient, job_id: int, view: View, stop: Int
         view.validation(summary)
         if summary.status != "running" or stop.wait(interval):
             return summary
+        if summary.validated != seen:
+            seen, moved_at = summary.validated, time.monotonic()
+        elif time.monotonic() - moved_at > stall:
+            raise CliError(
+                f"validation of job {job_id} checked no image for {stall:.0f} s "
+                f"({summary.validated} of {summary.images_total} done): is a worker running? "
+                "its results so far stay on the server")

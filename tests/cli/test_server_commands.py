@@ -174,3 +174,28 @@ def test_ctrl_c_stops_watching_but_not_the_job(server, users, cli):
     assert result.json_lines()[-1]["status"] == "running"
     assert cli("--json", "jobs", "show", str(job["id"])).json()["status"] == "running"
     assert signal.getsignal(signal.SIGINT) is default
+
+
+def test_validate_wait_gives_up_on_a_run_that_stalls(server, users, cli, monkeypatch):
+    """No worker runs on this server, so the run never checks an image: `--wait` says so
+    after the stall bound instead of waiting for ever."""
+    from sqlalchemy import insert, select
+
+    from pixcrawler_desktop.cli import follow
+    from worker.db.models import Chunk, Image
+    from worker.db.session import session_scope
+
+    monkeypatch.setattr(follow, "VALIDATION_STALL_SECONDS", 1.0)
+    user = users(server)
+    sign_in(cli, server, user)
+    job = cli("--json", "jobs", "create", "stalled", "--max-images", "1").json()
+    with session_scope(server.settings()) as db:
+        chunk_id = db.scalar(select(Chunk.id).where(Chunk.job_id == job["id"]))
+        db.execute(insert(Image).values(
+            job_id=job["id"], chunk_id=chunk_id, keyword="stalled", engine="bing", rank=0,
+            source_url="http://example.invalid/a.jpg", file_path="jobs/x/a.jpg",
+            sha256="0" * 64, bytes=1, format="jpeg", validation_issues=[],
+            validation_metrics={}))
+    result = cli("validate", str(job["id"]), "--level", "fast", "--wait")
+    assert result.code == 1, result.err
+    assert "checked no image for 1 s (0 of 1 done): is a worker running?" in result.err

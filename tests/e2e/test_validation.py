@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 
 from tests.e2e.helpers import all_images, create_job, start, wait_finished
 from tests.support.stack import wait_for
-from worker.db.models import Image
+from worker.db.models import Image, ValidationRun
 from worker.db.session import session_scope
 
 pytestmark = pytest.mark.slow
@@ -92,3 +92,28 @@ def test_levels_through_the_worker(live, users, fakeweb):
     dupes = user.client.get(f"/jobs/{job['id']}/images", params={"validation": "duplicate"})
     assert {i["file_path"].rsplit("/", 1)[1] for i in dupes.json()["items"]} >= {
         "same-pixels.jpg", "smaller.jpg"}
+
+
+def test_runs_under_contention_all_end(live, users, fakeweb):
+    """Batches of one run finish together on several threads (SQLite) or processes
+    (PostgreSQL); each counts once, and every run ends by itself."""
+    user = users(live)
+    jobs = [create_job(user.client, [f"contended {i}"], ["bing"], 16) for i in range(5)]
+    for job in jobs:
+        start(user.client, job["id"])
+    for job in jobs:
+        assert wait_finished(user.client, job["id"], live)["status"] == "completed"
+    for _round in range(10):  # 50 runs of 8 batches each
+        for job in jobs:
+            r = user.client.post(f"/validation/job/{job['id']}/", json={"level": "fast"})
+            assert r.status_code == 200, r.text
+            assert len(r.json()["task_ids"]) == 8
+        for job in jobs:
+            assert wait_run(user.client, job["id"], "fast")["status"] == "completed"
+    with session_scope(live.settings()) as db:
+        runs = db.execute(select(ValidationRun.status, ValidationRun.batches,
+                                 ValidationRun.batches_done)
+                          .where(ValidationRun.job_id.in_([j["id"] for j in jobs]))).all()
+    assert len(runs) == 50
+    assert all(status == "completed" and done == batches == 8
+               for status, batches, done in runs), runs

@@ -3,6 +3,7 @@ SQLite + filesystem broker or PostgreSQL + Redis, crawling the loopback fake web
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -95,6 +96,9 @@ class Stack:
             "PIXCRAWLER_RECOVERY_INTERVAL": "0.5",
             "PIXCRAWLER_EVENTS_INTERVAL": "0.2",
             "PIXCRAWLER_DOWNLOAD_TIMEOUT": "5",
+            # Many small validation batches at once: the races of a big run, on small jobs.
+            "PIXCRAWLER_VALIDATION_BATCH_SIZE": "2",
+            "PIXCRAWLER_VALIDATION_RATE_LIMITS": '{"fast": "", "medium": "", "slow": ""}',
         }
         for name, url in engine_urls.items():
             env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
@@ -115,8 +119,8 @@ class Stack:
         """This deployment's Settings, for tests that look into its database directly."""
         from worker.settings import Settings
 
-        values = {k.removeprefix("PIXCRAWLER_").lower(): v for k, v in self.env.items()
-                  if not k.startswith("PIXCRAWLER_ENGINE_")}
+        values = {k.removeprefix("PIXCRAWLER_").lower(): json.loads(v) if v[:1] == "{" else v
+                  for k, v in self.env.items() if not k.startswith("PIXCRAWLER_ENGINE_")}
         return Settings(_env_file=None, **values)
 
     def _flush_redis(self, keep_claim: bool = True) -> None:

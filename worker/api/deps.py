@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from worker.api.security import TokenError, read_token
+from worker.db.dialects import lock_row
 from worker.db.models import Job
 
 _bearer = HTTPBearer(auto_error=False)
@@ -51,7 +52,9 @@ UserId = Annotated[int, Depends(current_user_id)]
 
 def owned_job(session: Session, job_id: int, user_id: int, *, lock: bool = False) -> Job:
     """The job, if it exists (404) and belongs to the user (403), per the seed's messages."""
-    job = session.get(Job, job_id, with_for_update=lock or None)
+    if lock:
+        lock_row(session, Job, job_id)
+    job = session.get(Job, job_id)
     check_owner(job.owner_id if job else None, user_id)
     return job
 

@@ -210,3 +210,15 @@ class ValidationRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkerPresence(Base):
+    """A running worker process and the task ids it holds (reserved or executing), kept fresh
+    by its recovery thread. A queued chunk that neither the broker nor a live worker holds was
+    lost (a broker restart, a worker killed after taking it) and is sent again."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    holding: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 
 from celery.signals import worker_process_init
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.celery_app import DOWNLOAD_TASK, app
@@ -25,6 +23,7 @@ from worker.crawl.filters import SearchFilters
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
 from worker.crawl.types import ChunkOutcome, EngineError, StoredImage
+from worker.db.dialects import dialect_insert, lock_row
 from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.engine_config import configured_engine
@@ -131,14 +130,10 @@ class DbChunkSink:
             db.commit()
 
 
-def dialect_insert(db: Session):
-    """The INSERT construct with ON CONFLICT support for the session's database."""
-    return pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk | None:
     """Mark the chunk running if this task still owns it and its job is running."""
     with sessions() as db:
+        lock_row(db, Chunk, chunk_id)  # a cancel or a re-send waits until this is decided
         chunk = db.get(Chunk, chunk_id)
         if chunk is None or chunk.task_id != task_id or chunk.status not in OPEN:
             return None
@@ -151,12 +146,12 @@ def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk
         return chunk
 
 
-def finish(sessions: sessionmaker[Session], chunk_id: int, job_id: int, task_id: str,
-           outcome: ChunkOutcome) -> None:
+def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, job_id: int,
+           task_id: str, outcome: ChunkOutcome) -> None:
     """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job, and
     start its validation if it asked for one."""
     with sessions() as db:
-        db.execute(select(Job.id).where(Job.id == job_id).with_for_update())
+        lock_row(db, Job, job_id)
         chunk = db.get(Chunk, chunk_id)
         if chunk is None or chunk.task_id != task_id or chunk.status is not JobStatus.running:
             return
@@ -168,7 +163,7 @@ def finish(sessions: sessionmaker[Session], chunk_id: int, job_id: int, task_id:
         ended = finish_job_if_done(db, job_id)
         job = db.get(Job, job_id)
         level = job.options.get("validate") if ended is JobStatus.completed else None
-        started = queue_run(db, job, level) if level else None
+        started = queue_run(db, job, level, settings.validation_batch_size) if level else None
         db.commit()
     if started is not None:  # the job asked to be validated once its crawl is done
         send_run(app, job_id, level, started)
@@ -226,6 +221,6 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
     except Exception as exc:
         log.exception("chunk %s (%s × %s) crashed", chunk_id, keyword, engine)
         outcome = ChunkOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
-    finish(sessions, chunk_id, job_id, task_id, outcome)
+    finish(sessions, settings, chunk_id, job_id, task_id, outcome)
     return {"chunk_id": chunk_id, "downloaded": outcome.downloaded,
             "duplicates": outcome.duplicates, "failed": outcome.failed, "error": outcome.error}

@@ -1,36 +1,59 @@
-"""Re-send chunks whose worker died: a running chunk that has not beaten its heartbeat for
-`chunk_stale_after` seconds gets a new task id and goes back on the queue.
+"""Nothing waits for ever: chunks whose task was lost are sent again, and validation runs whose
+images all have their result are closed, by a sweep that every worker runs.
 
-This is what makes a SIGKILLed worker harmless on every broker: the filesystem broker forgets a
-message once a worker has taken it, and Redis would only restore it after its visibility timeout.
-The old task, should it still be alive, sees the new task id and stops.
-
-A worker can also die after taking a chunk's message but before marking the chunk running; on
-the filesystem broker that chunk would stay pending for good. So a worker starting on it first
-re-sends the pending chunks of running jobs whose message is no longer in the queue.
+A chunk's task can be lost in three ways, and each has its sign:
+- its worker died while running it: the chunk is `running` but its heartbeat went silent for
+  `chunk_stale_after` seconds;
+- its worker died after taking its message but before starting it, or the broker lost the
+  message (Redis restarted without persistence): the chunk is `pending`, its message is no
+  longer in the broker's queue, and no live worker holds it. Each worker keeps a row in
+  `workers` with the task ids it holds (reserved or running), refreshed every
+  `recovery_interval` and at once when it takes a message; a worker silent for
+  `chunk_stale_after` seconds is dead.
+Either way the chunk gets a new task id and goes back on the queue. The old task, should it
+still be alive or its message come back, sees the new id and stops; the new one resumes.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
 
 from celery import Celery
-from celery.signals import worker_init, worker_ready, worker_shutdown
-from sqlalchemy import ColumnElement, select, update
+from celery.signals import task_received, worker_init, worker_ready, worker_shutdown
+from celery.worker import state as worker_state
+from sqlalchemy import ColumnElement, delete, exists, select, update
 
-from worker.celery_app import CRAWL_QUEUE
-from worker.db.models import Chunk, Job, JobStatus, utcnow
+from worker.broker_queue import queued_task_ids
+from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK
+from worker.db.dialects import dialect_insert
+from worker.db.models import (
+    Chunk,
+    Image,
+    Job,
+    JobStatus,
+    RunStatus,
+    ValidationRun,
+    ValidationStatus,
+    WorkerPresence,
+    utcnow,
+)
 from worker.db.session import session_factory
-from worker.folder_broker import queued_task_ids
 from worker.lifecycle import Dispatch, send
 from worker.settings import Settings
+from worker.tasks.validation import close_run
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
+_wake = threading.Event()  # a chunk's message was taken: say so before anyone sweeps
+_PRESENCE_MIN_GAP = 0.1  # seconds between two presence writes when messages pour in
+_STARTUP_GRACE = 2.0  # a chunk queued this recently may still be on its way to the broker
 
 
 def _resend(settings: Settings, celery: Celery, lost: Callable[[Chunk], bool],
@@ -63,56 +86,144 @@ def _resend(settings: Settings, celery: Celery, lost: Callable[[Chunk], bool],
 
 
 def sweep(settings: Settings, celery: Celery) -> int:
-    """Re-queue stale running chunks once; returns how many were sent again."""
+    """Re-queue running chunks whose heartbeat went silent; returns how many were sent."""
     cutoff = utcnow() - timedelta(seconds=settings.chunk_stale_after)
     return _resend(settings, celery, lambda _chunk: True, Chunk.status == JobStatus.running,
                    Chunk.updated_at < cutoff, why="whose worker stopped answering")
 
 
-def resend_lost(settings: Settings, celery: Celery) -> int:
-    """Re-send pending chunks whose message is gone from the filesystem broker's queue: a
-    worker took it and died before marking the chunk running. Run before this worker takes
-    any message itself; a message another live worker holds is sent twice at worst, and the
-    chunk's task id lets only one of them run."""
-    queued = queued_task_ids(settings.broker_dir / "in", CRAWL_QUEUE)
-    return _resend(settings, celery, lambda chunk: chunk.task_id not in queued,
-                   Chunk.status == JobStatus.pending, why="whose message a stopped worker took")
+def resend_stranded(settings: Settings, celery: Celery, grace: float) -> int:
+    """Re-send pending chunks, queued more than `grace` seconds ago, whose message neither
+    the broker's queue nor a live worker holds. The queue is read before the workers, so a
+    message taken meanwhile is seen in one or the other."""
+    queued = queued_task_ids(settings, CRAWL_QUEUE)
+    if queued is None:
+        return 0  # a broker whose queue cannot be read: only heartbeats recover chunks
+    held = live_holdings(settings)
+    cutoff = utcnow() - timedelta(seconds=grace)
+    return _resend(settings, celery,
+                   lambda chunk: chunk.task_id not in queued and chunk.task_id not in held,
+                   Chunk.status == JobStatus.pending, Chunk.updated_at < cutoff,
+                   why="whose message no broker queue or live worker holds")
 
 
-def _loop(settings: Settings, celery: Celery) -> None:
-    last_error = ""
-    while not _stop.is_set():
+def live_holdings(settings: Settings) -> set[str]:
+    """Task ids held by workers seen within `chunk_stale_after` seconds."""
+    cutoff = utcnow() - timedelta(seconds=settings.chunk_stale_after)
+    with session_factory(settings)() as db:
+        lists = db.scalars(select(WorkerPresence.holding)
+                           .where(WorkerPresence.seen_at >= cutoff))
+        return {task_id for holding in lists for task_id in holding}
+
+
+def held_task_ids() -> list[str]:
+    """The tasks this worker process has taken from the broker and not yet finished."""
+    requests = [*worker_state.reserved_requests, *worker_state.active_requests]
+    return sorted({request.id for request in requests})
+
+
+def report_presence(settings: Settings, name: str, holding: list[str]) -> None:
+    table = WorkerPresence.__table__
+    with session_factory(settings)() as db:
+        insert = dialect_insert(db)(table).values(name=name, seen_at=utcnow(), holding=holding)
+        db.execute(insert.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"seen_at": insert.excluded.seen_at, "holding": insert.excluded.holding}))
+        # Rows of workers gone for long are kept out of every sweep anyway; drop them.
+        gone = utcnow() - timedelta(seconds=10 * settings.chunk_stale_after)
+        db.execute(delete(WorkerPresence).where(WorkerPresence.seen_at < gone))
+        db.commit()
+
+
+def forget_presence(settings: Settings, name: str) -> None:
+    with session_factory(settings)() as db:
+        db.execute(delete(WorkerPresence).where(WorkerPresence.name == name))
+        db.commit()
+
+
+def close_runs(settings: Settings) -> int:
+    """Close running validation runs whose images all have their result (a batch's report
+    was lost); returns how many were closed."""
+    unchecked = exists().where(Image.validation_run_id == ValidationRun.id,
+                               Image.validation_status == ValidationStatus.pending)
+    closed = 0
+    with session_factory(settings)() as db:
+        run_ids = db.scalars(select(ValidationRun.id).where(
+            ValidationRun.status == RunStatus.running, ~unchecked)).all()
+        for run_id in run_ids:
+            if close_run(db, run_id, settings):
+                db.commit()
+                closed += 1
+                log.warning("closed validation run %s: all its images were checked", run_id)
+            else:
+                db.rollback()
+    return closed
+
+
+class _Recovery:
+    """The sweeping thread of one worker process."""
+
+    def __init__(self, settings: Settings, celery: Celery) -> None:
+        self.settings = settings
+        self.celery = celery
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+    def run(self) -> None:
+        last_error = ""
+        next_sweep = 0.0
+        while not _stop.is_set():
+            try:
+                report_presence(self.settings, self.name, held_task_ids())
+                if time.monotonic() >= next_sweep:
+                    sweep(self.settings, self.celery)
+                    resend_stranded(self.settings, self.celery, self.settings.chunk_stale_after)
+                    close_runs(self.settings)
+                    next_sweep = time.monotonic() + self.settings.recovery_interval
+                last_error = ""
+            except Exception as exc:
+                # Said once, not every interval: e.g. a database or broker that is down.
+                if str(exc) != last_error:
+                    log.warning("recovery sweep failed (%s); will keep trying", exc)
+                last_error = str(exc)
+                next_sweep = time.monotonic() + self.settings.recovery_interval
+            _wake.wait(max(0.0, next_sweep - time.monotonic()))
+            _wake.clear()
+            _stop.wait(_PRESENCE_MIN_GAP)
         try:
-            sweep(settings, celery)
-            last_error = ""
+            forget_presence(self.settings, self.name)
         except Exception as exc:
-            # Said once, not every interval: e.g. a new database the API has yet to migrate.
-            if str(exc) != last_error:
-                log.warning("chunk recovery sweep failed (%s); will keep trying", exc)
-            last_error = str(exc)
-        _stop.wait(settings.recovery_interval)
+            log.warning("could not remove this worker's presence row (%s)", exc)
+
+
+_current: _Recovery | None = None
 
 
 @worker_init.connect
 def _recover_lost(sender=None, **_) -> None:
+    """Before this worker takes any message: re-send what a stopped worker took with it."""
     settings = sender.app.conf.pixcrawler_settings
-    if not settings.uses_filesystem_broker:
-        return
     try:
-        resend_lost(settings, sender.app)
+        resend_stranded(settings, sender.app, _STARTUP_GRACE)
     except Exception as exc:  # e.g. a new database the API has yet to migrate: nothing lost
-        log.warning("could not look for chunks a stopped worker took (%s)", exc)
+        log.info("could not look for chunks a stopped worker took (%s)", exc)
 
 
 @worker_ready.connect
 def _start(sender=None, **_) -> None:
+    global _current
     celery = sender.app
-    settings = celery.conf.pixcrawler_settings
     _stop.clear()
-    threading.Thread(target=_loop, args=(settings, celery), name="chunk-recovery",
-                     daemon=True).start()
+    _current = _Recovery(celery.conf.pixcrawler_settings, celery)
+    threading.Thread(target=_current.run, name="chunk-recovery", daemon=True).start()
+
+
+@task_received.connect
+def _received(request=None, **_) -> None:
+    if request is not None and request.name == DOWNLOAD_TASK:
+        _wake.set()
 
 
 @worker_shutdown.connect
 def _shutdown(**_) -> None:
     _stop.set()
+    _wake.set()

@@ -2,7 +2,8 @@
 
 Each image's result is written as soon as it is known, so a run's progress is visible while it
 is under way. The batch that finishes a run last groups duplicates across the whole job (they
-can only be known once every image has its hashes) and closes the run.
+can only be known once every image has its hashes) and closes the run; should its report be
+lost, the recovery sweep closes the run instead (worker.tasks.recovery).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.celery_app import LEVELS, VALIDATION_RATE_LIMITS, app, validation_task_name
+from worker.celery_app import LEVELS, app, validation_task_name
 from worker.db.models import Image, RunStatus, ValidationRun, ValidationStatus, utcnow
 from worker.db.session import session_factory
 from worker.settings import Settings
@@ -46,12 +47,24 @@ def _stored_check(row: Image) -> ImageCheck:
                       pixel_hash=row.pixel_hash, phash=phash, area=area)
 
 
-def _close_run(db: Session, run: ValidationRun, settings: Settings) -> None:
-    """Mark duplicates across the job's images, then end the run."""
+def close_run(db: Session, run_id: int, settings: Settings) -> bool:
+    """End a run whose images all have their result: group duplicates across the job, mark
+    it completed. Whoever moves the run out of `running` first does it, once; the caller
+    commits. False when images are still unchecked or the run is no longer running."""
+    unchecked = select(Image.id).where(Image.validation_run_id == run_id,
+                                       Image.validation_status == ValidationStatus.pending)
+    if db.scalar(unchecked.limit(1)) is not None:
+        return False
+    run = db.execute(
+        update(ValidationRun)
+        .where(ValidationRun.id == run_id, ValidationRun.status == RunStatus.running)
+        .values(status=RunStatus.completed, finished_at=utcnow())
+        .returning(ValidationRun.level)
+    ).first()
+    if run is None:
+        return False
     if run.level != "fast":
-        rows = db.scalars(select(Image).where(Image.validation_run_id == run.id,
-                                              Image.validation_status != ValidationStatus.pending)
-                          ).all()
+        rows = db.scalars(select(Image).where(Image.validation_run_id == run_id)).all()
         items = [(row.id, _stored_check(row)) for row in rows]
         by_id = {row.id: row for row in rows}
         for image_id, (code, keeper) in find_duplicates(items, run.level,
@@ -60,8 +73,7 @@ def _close_run(db: Session, run: ValidationRun, settings: Settings) -> None:
             row.validation_issues = [*row.validation_issues, code]
             row.validation_metrics = {**row.validation_metrics, "duplicate_of": keeper}
             row.validation_status = ValidationStatus.duplicate
-    run.status = RunStatus.completed
-    run.finished_at = utcnow()
+    return True
 
 
 def validate_batch(sessions: sessionmaker[Session], settings: Settings, level: str,
@@ -79,20 +91,24 @@ def validate_batch(sessions: sessionmaker[Session], settings: Settings, level: s
             db.commit()
         checked += 1
     with sessions() as db:
-        run = db.execute(select(ValidationRun).where(ValidationRun.id == run_id)
-                         .with_for_update()).scalar_one_or_none()
-        if run is None:
+        # One statement: batches of a run finish together on several workers and threads.
+        counted = db.execute(
+            update(ValidationRun).where(ValidationRun.id == run_id)
+            .values(batches_done=ValidationRun.batches_done + 1)
+            .returning(ValidationRun.batches_done, ValidationRun.batches)
+        ).first()
+        if counted is None:
             return {"run_id": run_id, "skipped": True}
-        run.batches_done += 1
-        if run.batches_done >= run.batches and run.status is RunStatus.running:
-            _close_run(db, run, settings)
+        done, batches = counted
+        if done >= batches:
+            close_run(db, run_id, settings)
         db.commit()
     return {"run_id": run_id, "checked": checked}
 
 
 def _make_task(level: str):
     @app.task(bind=True, name=validation_task_name(level),
-              rate_limit=VALIDATION_RATE_LIMITS[level])
+              rate_limit=app.conf.pixcrawler_settings.validation_rate_limits.get(level) or None)
     def task(self, image_ids: list[int], job_id: int, run_id: int) -> dict:
         settings: Settings = app.conf.pixcrawler_settings
         try:

@@ -54,7 +54,7 @@ def validate_job(job_id: int, request: Request, user_id: UserId, db: DB,
                  body: Annotated[ValidateBody | None, Body()] = None) -> ValidationStarted:
     level = (body or ValidateBody()).level
     job = owned_job(db, job_id, user_id, lock=True)
-    started = queue_run(db, job, level)
+    started = queue_run(db, job, level, request.app.state.settings.validation_batch_size)
     if started is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"No images found for job {job_id}")
     db.commit()
