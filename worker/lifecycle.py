@@ -127,12 +127,12 @@ def send(celery: Celery, dispatches: Sequence[Dispatch]) -> None:
             )
 
 
-def cancel_open_chunks(session: Session, job: Job) -> list[str]:
-    """Mark the job and its open chunks cancelled; return the task ids to revoke."""
+def cancel_open_chunks(session: Session, job: Job) -> list[Chunk]:
+    """Mark the job and its open chunks cancelled; return those chunks (their task ids are to
+    be revoked, their leftovers swept). Their rows stay locked until the caller commits."""
     now = utcnow()
-    task_ids = list(session.scalars(
-        select(Chunk.task_id).where(Chunk.job_id == job.id, Chunk.status.in_(OPEN),
-                                    Chunk.task_id.is_not(None))
+    chunks = list(session.scalars(
+        select(Chunk).where(Chunk.job_id == job.id, Chunk.status.in_(OPEN))
     ))
     session.execute(
         update(Chunk).where(Chunk.job_id == job.id, Chunk.status.in_(OPEN))
@@ -140,7 +140,7 @@ def cancel_open_chunks(session: Session, job: Job) -> list[str]:
     )
     job.status = JobStatus.cancelled
     job.finished_at = now
-    return task_ids
+    return chunks
 
 
 def finish_job_if_done(session: Session, job_id: int) -> JobStatus | None:

@@ -7,6 +7,7 @@ broker under the user data dir, and a secret generated once. Server mode must be
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from functools import lru_cache
 from importlib.util import find_spec
@@ -30,6 +31,7 @@ _SERVER_CLIENTS = (
 
 ENV_PREFIX = "PIXCRAWLER_"
 # The seed's validation task rate limits per level.
+_CELERY_RATE = re.compile(r"\d+(\.\d+)?(/[smh])?")
 _VALIDATION_RATE_LIMITS = {"fast": "1000/m", "medium": "500/m", "slow": "100/m"}
 
 
@@ -68,6 +70,14 @@ class Settings(BaseSettings):
     chunk_heartbeat: float = Field(5.0, gt=0)
     chunk_stale_after: float = Field(60.0, gt=0)
     recovery_interval: float = Field(15.0, gt=0)
+    # How long a chunk or a validation batch waits for a database, Redis or broker that does
+    # not answer before it fails, naming the service.
+    outage_limit: float = Field(300.0, ge=0)
+
+    # Disk space: a job is refused below this much free space in the data folder (or below its
+    # estimated size, if larger), and running chunks stop with "disk full" below the other.
+    disk_start_min_mb: int = Field(1000, ge=0)
+    disk_stop_below_mb: int = Field(100, ge=0)
 
     # Crawling politeness and safety.
     allow_private_addresses: bool | None = None  # None → allowed in embedded mode only
@@ -75,7 +85,9 @@ class Settings(BaseSettings):
     download_concurrency: int = Field(64, ge=1, le=1024)
     download_per_host: int = Field(8, ge=1, le=256)
     download_host_interval: float = Field(0.0, ge=0)
-    download_timeout: float = Field(30.0, gt=0)
+    download_timeout: float = Field(30.0, gt=0)  # one request
+    download_stall_timeout: float = Field(10.0, gt=0)  # a body that sends nothing this long
+    download_deadline: float = Field(60.0, gt=0)  # one image, across all its retries
     download_max_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     download_retries: int = Field(3, ge=0, le=10)
     user_agent: str = "PixCrawler/0.1 (+https://github.com/alaamer12/pixcrawler)"
@@ -108,7 +120,8 @@ class Settings(BaseSettings):
     @classmethod
     def _level_rates(cls, value: dict[str, str]) -> dict[str, str]:
         for rate in filter(None, value.values()):
-            cls._rate(rate)
+            if not _CELERY_RATE.fullmatch(rate):  # Celery's task rate format, e.g. "500/m"
+                raise ValueError(f"not a task rate like '500/m': {rate!r}")
         return {**_VALIDATION_RATE_LIMITS, **value}  # levels not named keep the seed's
 
     @model_validator(mode="after")

@@ -47,9 +47,12 @@ class MemorySink:
                 self.cancel_seen = True
             return self.cancel_requested
 
-    def record_batch(self, images, failures, duplicates: int) -> list[str | None]:
+    def record_batch(self, images, failures, duplicates: int, place) -> list[str | None] | None:
         found: list[str | None] = []
+        new = []
         with self._lock:
+            if self.cancel_requested:  # the database refuses a cancelled chunk's batch
+                return None
             for image in images:
                 if self.cancel_seen:
                     self.records_after_cancel_seen += 1
@@ -57,9 +60,11 @@ class MemorySink:
                 if existing is None:
                     self.by_sha[image.fetched.sha256] = image.file_path
                     self.images.append(image)
-                    if self.cancel_after is not None and len(self.images) >= self.cancel_after:
-                        self.cancel_requested = True
+                    new.append(image)
                 found.append(existing)
+            place(new)
+            if self.cancel_after is not None and len(self.images) >= self.cancel_after:
+                self.cancel_requested = True
             self.failures.extend(failures)
             self.duplicates += duplicates
         return found

@@ -96,9 +96,6 @@ class Stack:
             "PIXCRAWLER_RECOVERY_INTERVAL": "0.5",
             "PIXCRAWLER_EVENTS_INTERVAL": "0.2",
             "PIXCRAWLER_DOWNLOAD_TIMEOUT": "5",
-            # Many small validation batches at once: the races of a big run, on small jobs.
-            "PIXCRAWLER_VALIDATION_BATCH_SIZE": "2",
-            "PIXCRAWLER_VALIDATION_RATE_LIMITS": '{"fast": "", "medium": "", "slow": ""}',
         }
         for name, url in engine_urls.items():
             env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url

@@ -13,13 +13,15 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import BinaryIO
 
 from PIL import Image
 
 from worker.crawl import magic
-from worker.crawl.types import DownloadError
+from worker.crawl.types import DownloadError, LocalWriteError
 
 # Our format names -> Pillow's plugin ids, to read dimensions with only the matching plugin.
 _PIL_FORMATS = {
@@ -60,7 +62,8 @@ class Body:
                 self._spill()
             return
         self._hasher.update(piece)
-        self._file.write(piece)
+        with _writing():
+            self._file.write(piece)
         self._tail = (self._tail + piece)[-magic.TAIL_SIZE :]
 
     def settle(self) -> tuple[Path, str, int | None, int | None]:
@@ -73,12 +76,14 @@ class Body:
             head, tail = data[:_HEADER_BYTES], data[-magic.TAIL_SIZE :]
             self._open()
             assert self._file is not None
-            self._file.write(data)
+            with _writing(self.discard):
+                self._file.write(data)
             digest = hashlib.sha256(data).hexdigest()
         else:
             head, tail, data = self._head, self._tail, None
             digest = self._hasher.hexdigest()
-        self._file.close()
+        with _writing(self.discard):
+            self._file.close()  # flushes: a full disk may only show here
         path = self._path
         assert path is not None
         try:
@@ -99,7 +104,8 @@ class Body:
             self._path.unlink(missing_ok=True)
 
     def _open(self) -> None:
-        fd, name = tempfile.mkstemp(prefix="dl-", suffix=".part", dir=self.temp_dir)
+        with _writing():
+            fd, name = tempfile.mkstemp(prefix="dl-", suffix=".part", dir=self.temp_dir)
         self._path = Path(name)
         self._file = os.fdopen(fd, "wb")
 
@@ -110,7 +116,20 @@ class Body:
         self._open()
         assert self._file is not None
         self._hasher.update(data)
-        self._file.write(data)
+        with _writing():
+            self._file.write(data)
+
+
+@contextmanager
+def _writing(cleanup: Callable[[], None] | None = None) -> Iterator[None]:
+    """A failed local write is this machine's fault, not the download's: LocalWriteError."""
+    try:
+        yield
+    except OSError as exc:
+        if cleanup is not None:
+            with suppress(OSError):
+                cleanup()
+        raise LocalWriteError(exc) from exc
 
 
 def dimensions(fmt: str, head: bytes, body: bytes | Path) -> tuple[int | None, int | None]:

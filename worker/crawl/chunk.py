@@ -4,32 +4,43 @@ Downloads run concurrently but only as many as the target still needs (plus a sm
 failures), so a chunk never fetches far more than it keeps. Cancellation is polled from the sink
 in the background; once seen, nothing more is placed and in-flight downloads are cancelled.
 
-Placed images are recorded in batches from a worker thread: a database commit per image on the
-event loop would cap a chunk at a few hundred images per second. An image counts towards the
-target once placed; a duplicate the database finds (another chunk of the job had the same bytes)
-takes it back. Whatever was placed is recorded before the run ends, cancelled or not.
+Downloaded images are recorded in batches from a worker thread: a database commit per image on
+the event loop would cap a chunk at a few hundred images per second. Files are moved into place
+inside the batch's transaction, so no file shows without its committed row, and none after a
+cancel has committed. An image counts towards the target once downloaded; a duplicate the
+database finds (another chunk of the job had the same bytes) takes it back.
+
+Faults of this machine (disk full, a folder that cannot be written, a service down past the
+outage limit) stop the chunk at once: it ends failed with the reason. An outage shorter than
+the limit is only a pause.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import shutil
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
 from worker.crawl.downloader import Downloader
+from worker.crawl.outage import outlast
 from worker.crawl.search_limit import SearchLimiter
 from worker.crawl.storage import JobStorage
 from worker.crawl.types import (
     Candidate,
+    ChunkFault,
     ChunkOutcome,
     ChunkSink,
     DownloadError,
     EngineError,
     Fetched,
+    LocalWriteError,
     ResultPage,
     StoredImage,
 )
@@ -54,14 +65,22 @@ async def run_chunk(
     storage: JobStorage,
     sink: ChunkSink,
     limiter: SearchLimiter | None,
+    temp_dir: Path | None = None,
+    outage_limit: float = 300.0,
+    min_free_bytes: int = 0,
     cancel_poll: float = 0.25,
 ) -> ChunkOutcome:
     """Store up to ``target`` new images for ``keyword`` from ``engine``; counts are this run's.
 
     Ranks are the engine's global result index (0-based); ranks the sink already recorded count
-    towards the target and are not fetched again.
+    towards the target and are not fetched again. Downloads go to ``temp_dir`` (the job's temp
+    folder by default). The chunk stops with "disk full" once the data folder has less than
+    ``min_free_bytes`` free.
     """
     run = _ChunkRun(engine, keyword, target, downloader, storage, sink, limiter, cancel_poll)
+    run.temp_dir = temp_dir or storage.temp_dir
+    run.outage_limit = outage_limit
+    run.min_free_bytes = min_free_bytes
     return await run.run()
 
 
@@ -85,10 +104,14 @@ class _ChunkRun:
         self.sink = sink
         self.limiter = limiter
         self.cancel_poll = cancel_poll
+        self.temp_dir = storage.temp_dir
+        self.outage_limit = 300.0
+        self.min_free_bytes = 0
         self.outcome = ChunkOutcome()
         # Set from the polling thread; read before every placement, so a file is never placed
         # once the runner has seen the cancellation.
         self.cancelled = False
+        self.fault: str | None = None  # set (also from the polling thread) when a fault stops us
         self.recorded: dict[int, str] = {}
         self.stored = 0  # images of this chunk on disk, including ones recorded by earlier runs
         self.queue: deque[tuple[int, Candidate]] = deque()
@@ -115,7 +138,12 @@ class _ChunkRun:
     async def run(self) -> ChunkOutcome:
         if self.target <= 0:
             return self.outcome
-        self.recorded = await asyncio.to_thread(self.sink.already_recorded)
+        try:
+            self.recorded = await outlast(lambda: asyncio.to_thread(self.sink.already_recorded),
+                                          self.outage_limit, "reading recorded images")
+        except ChunkFault as exc:
+            self.fault = str(exc)
+            return self._finish()
         self.stored = len(self.recorded)
         self.seen_urls = set(self.recorded.values())
         if self.stored >= self.target:
@@ -128,7 +156,7 @@ class _ChunkRun:
         return self._finish()
 
     async def _loop(self) -> None:
-        while not self.cancelled:
+        while not self.cancelled and self.fault is None:
             if self.stored < self.target:
                 self._fill()
                 if self.search_task is None and self._want_more_results():
@@ -148,7 +176,7 @@ class _ChunkRun:
                     self._on_page(task)
                 elif task is self.flush_task:
                     self.flush_task = None
-                    task.result()  # a failed write ends the chunk (its files are gone)
+                    task.result()  # only an unexpected error: faults are noted by _flush
                 elif task in self.downloads:
                     self._on_download(task)
 
@@ -163,7 +191,7 @@ class _ChunkRun:
         while self.queue and len(self.downloads) < limit:
             rank, candidate = self.queue.popleft()
             task = self._start(
-                self.downloader.fetch(candidate.url, self.storage.temp_dir),
+                self.downloader.fetch(candidate.url, self.temp_dir),
                 f"download {self.engine.name} #{rank}",
             )
             self.downloads[task] = (rank, candidate)
@@ -183,14 +211,20 @@ class _ChunkRun:
     # -- search ------------------------------------------------------------------------------
 
     async def _search(self, cursor: Any) -> ResultPage:
-        if self.limiter is not None:
-            await self.limiter.acquire(self.engine.name)
+        limiter = self.limiter
+        if limiter is not None:
+            name = self.engine.name
+            await outlast(lambda: limiter.acquire(name), self.outage_limit,
+                          f"{name} search rate limit")
         return await self.engine.search(self.downloader.session, self.keyword, cursor)
 
     def _on_page(self, task: asyncio.Task[ResultPage]) -> None:
         name = self.engine.name
         try:
             page = task.result()
+        except ChunkFault as exc:
+            self._fault(str(exc))
+            return
         except EngineError as exc:
             self._search_failed(str(exc))
             return
@@ -234,7 +268,10 @@ class _ChunkRun:
         except DownloadError as exc:
             self._failed(candidate.url, str(exc))
             return
-        if self.cancelled or self.stored >= self.target:
+        except LocalWriteError as exc:
+            self._fault(self._write_fault(exc.error))
+            return
+        if self.cancelled or self.fault is not None or self.stored >= self.target:
             fetched.temp_path.unlink(missing_ok=True)
             return
         self._keep(rank, candidate, fetched)
@@ -262,39 +299,69 @@ class _ChunkRun:
 
     async def _flush(self) -> None:
         """Place and record what is pending, in one worker-thread hop (file renames are slow
-        enough on some disks to stall the event loop)."""
+        enough on some disks to stall the event loop). A database outage is waited out."""
         images, failures, duplicates = self.pending, self.pending_failures, self.pending_duplicates
         self.pending, self.pending_failures, self.pending_duplicates = [], [], 0
-        existing = await asyncio.to_thread(self._place_and_record, images, failures, duplicates)
+        try:
+            existing = await outlast(
+                lambda: asyncio.to_thread(self._place_and_record, images, failures, duplicates),
+                self.outage_limit, "recording images")
+        except ChunkFault as exc:
+            self._fault(str(exc))
+            existing = None
+        except LocalWriteError as exc:
+            self._fault(self._write_fault(exc.error))
+            existing = None
+        if existing is None:  # not recorded: a fault, or the chunk is no longer ours
+            self.cancelled = self.cancelled or self.fault is None
+            for image in images:
+                image.fetched.temp_path.unlink(missing_ok=True)
+            self.stored -= len(images)
+            return
         for image, found in zip(images, existing, strict=True):
             if found is None:
                 self.outcome.downloaded += 1
-            elif found != image.file_path:
+                continue
+            image.fetched.temp_path.unlink(missing_ok=True)  # not placed: the job has it
+            if found != image.file_path:
                 self.outcome.duplicates += 1  # the job already has these bytes elsewhere
                 self.stored -= 1
             # else: an earlier run recorded this very file; it already counted as stored
 
     def _place_and_record(
         self, images: list[StoredImage], failures: list[tuple[str, str]], duplicates: int
-    ) -> list[str | None]:
-        """Move the images into place, record them, and remove our copies of duplicates. If
-        anything fails, none of these images is left on disk (nor are their temp files)."""
+    ) -> list[str | None] | None:
+        """Record the batch; the sink calls back to move the new images into place within its
+        transaction. Should the transaction fail, the placed files go back to their temp
+        names, so nothing shows without a row and a retry can place them again."""
         placed: list[StoredImage] = []
-        try:
-            for image in images:
-                self.storage.place(image.fetched, image.file_path)
+
+        def place(new: Sequence[StoredImage]) -> None:
+            for image in new:
+                try:
+                    self.storage.place(image.fetched, image.file_path)
+                except OSError as exc:
+                    raise LocalWriteError(exc) from exc
                 placed.append(image)
-            existing = self.sink.record_batch(images, failures, duplicates)
+
+        try:
+            return self.sink.record_batch(images, failures, duplicates, place)
         except BaseException:
             for image in placed:
-                self.storage.remove(image.file_path)
-            for image in images[len(placed) :]:
-                image.fetched.temp_path.unlink(missing_ok=True)
+                self.storage.unplace(image.fetched, image.file_path)
             raise
-        for image, found in zip(images, existing, strict=True):
-            if found is not None and found != image.file_path:
-                self.storage.remove(image.file_path)
-        return existing
+
+    def _write_fault(self, error: OSError) -> str:
+        root = self.storage.data_dir
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return disk_full(root)
+        return f"cannot write in {root}: {error.strerror or error}"
+
+    def _fault(self, message: str) -> None:
+        """Stop the chunk on a fault of this machine; the first reason is the one kept."""
+        if self.fault is None:
+            log.error("%s/%r stops: %s", self.engine.name, self.keyword, message)
+            self.fault = message
 
     def _failed(self, url: str, reason: str) -> None:
         self.pending_failures.append((url, reason))
@@ -306,9 +373,14 @@ class _ChunkRun:
     # -- cancellation and shutdown -----------------------------------------------------------
 
     def _poll_cancelled(self) -> bool:
+        """Cancelled, or out of disk space: either stops the chunk."""
+        if self.min_free_bytes and self.fault is None:
+            free = shutil.disk_usage(self.storage.data_dir).free
+            if free < self.min_free_bytes:
+                self._fault(disk_full(self.storage.data_dir, free))
         if self.sink.is_cancelled():
             self.cancelled = True
-        return self.cancelled
+        return self.cancelled or self.fault is not None
 
     async def _watch_cancel(self) -> None:
         while True:
@@ -343,15 +415,25 @@ class _ChunkRun:
                 self._drop_unrecorded()
                 flushing.result()
         if self._unrecorded():
-            await self._flush()
+            if self.cancelled or self.fault is not None:
+                self._drop_unrecorded()  # a cancel is final; a fault leaves nothing to place
+            else:
+                await self._flush()
 
     def _drop_unrecorded(self) -> None:
         for image in self.pending:
             image.fetched.temp_path.unlink(missing_ok=True)
+        self.stored -= len(self.pending)
         self.pending.clear()
 
     def _finish(self) -> ChunkOutcome:
         outcome = self.outcome
+        outcome.warnings = [
+            f"{host}: timed out {self.downloader.options.host_timeouts} times; its other "
+            "images were skipped" for host in self.downloader.skipped_hosts]
+        if self.fault is not None:
+            outcome.fault = outcome.error = self.fault
+            return outcome
         if self.cancelled:
             outcome.cancelled = True
             return outcome
@@ -370,3 +452,13 @@ class _ChunkRun:
             )
         outcome.error = "; ".join(problems) or None
         return outcome
+
+
+def disk_full(data_dir: Path, free: int | None = None) -> str:
+    """The reason a chunk stops on a full disk, as users read it."""
+    if free is None:
+        try:
+            free = shutil.disk_usage(data_dir).free
+        except OSError:
+            free = 0
+    return f"disk full: {free // 1_000_000} MB free in {data_dir}"

@@ -33,7 +33,7 @@ from worker.crawl.netguard import (
     guarded_socket_factory,
 )
 from worker.crawl.robots import RobotsCache
-from worker.crawl.types import DownloadError, Fetched
+from worker.crawl.types import DownloadError, Fetched, LocalWriteError
 
 __all__ = ["DEFAULT_USER_AGENT", "DownloadError", "DownloadOptions", "Downloader", "Fetched"]
 
@@ -62,7 +62,9 @@ class DownloadOptions:
     host_interval: float = 0.0  # minimum seconds between request starts to one host
     timeout_total: float = 30.0
     timeout_connect: float = 10.0
-    timeout_sock_read: float = 15.0
+    timeout_sock_read: float = 15.0  # a body that sends nothing this long is cut
+    deadline: float = 60.0  # one image, from its first request, across all its retries
+    host_timeouts: int = 2  # a host that timed out this often is skipped from then on
     max_bytes: int = 25 * 1024 * 1024
     max_retries: int = 3
     backoff_base: float = 0.5
@@ -87,6 +89,27 @@ class DownloadOptions:
             )
         if min(self.host_interval, self.backoff_base, self.backoff_cap, self.max_retry_after) < 0:
             raise ValueError("intervals and backoff times must not be negative")
+
+
+class _Clock:
+    """One image's deadline, running from its first request (not from waiting for a slot)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.began: float | None = None
+
+    def start(self) -> float:
+        """Seconds left; starts the clock on the first call."""
+        now = time.monotonic()
+        if self.began is None:
+            self.began = now
+        return self.began + self.seconds - now
+
+    def left(self) -> float:
+        return self.seconds if self.began is None else self.began + self.seconds - time.monotonic()
+
+    def expired(self) -> DownloadError:
+        return DownloadError(f"no complete image within {self.seconds:g} s")
 
 
 class _Retry(Exception):
@@ -159,6 +182,8 @@ class Downloader:
         self._hosts: dict[str, _HostGate] = {}
         self._files: ThreadPoolExecutor | None = None
         self._abandoned: set[asyncio.Future[tuple[Path, str, int | None, int | None]]] = set()
+        self._timeouts: dict[str, int] = {}
+        self.skipped_hosts: list[str] = []  # hosts skipped after timing out, in order
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -226,10 +251,11 @@ class Downloader:
         """
         self.session  # noqa: B018 - fail early with a clear message when not opened
         opts = self.options
+        clock = _Clock(opts.deadline)
         attempt = 0
         while True:
             try:
-                return await self._attempt(url, Path(temp_dir))
+                return await self._attempt(url, Path(temp_dir), clock)
             except _Retry as retry:
                 if attempt >= opts.max_retries:
                     tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
@@ -238,6 +264,8 @@ class Downloader:
                     delay = retry.retry_after
                 else:  # exponential backoff, full jitter
                     delay = random.uniform(0, min(opts.backoff_cap, opts.backoff_base * 2**attempt))
+                if delay >= clock.left():
+                    raise clock.expired() from None
                 attempt += 1
                 await asyncio.sleep(delay)
 
@@ -269,7 +297,16 @@ class Downloader:
             gate = self._hosts[host] = _HostGate(self.options.per_host, self.options.host_interval)
         return gate
 
-    async def _attempt(self, url: str, temp_dir: Path) -> Fetched:
+    def _check_host_skipped(self, host: str) -> None:
+        if host in self.skipped_hosts:
+            raise DownloadError(f"skipped: {host} timed out {self.options.host_timeouts} times")
+
+    def _timed_out(self, host: str) -> None:
+        count = self._timeouts[host] = self._timeouts.get(host, 0) + 1
+        if count >= self.options.host_timeouts and host not in self.skipped_hosts:
+            self.skipped_hosts.append(host)
+
+    async def _attempt(self, url: str, temp_dir: Path, clock: _Clock) -> Fetched:
         """One try: follow redirects by hand so every hop passes the scheme, address and robots
         checks; returns the image or raises DownloadError / _Retry."""
         opts = self.options
@@ -281,14 +318,21 @@ class Downloader:
             host = self._check_url(current)
             if opts.respect_robots:
                 await self._robots_allow(current)
-            gate = self._gate(host.lower())
+            key = host.lower()
+            self._check_host_skipped(key)
+            gate = self._gate(key)
             location: str | None = None
             async with gate:
                 assert self._slots is not None
                 async with self._slots:
+                    self._check_host_skipped(key)  # it may have timed out while we waited
+                    left = clock.start()
+                    if left <= 0:
+                        raise clock.expired()
                     try:
                         async with self.session.get(
-                            current, allow_redirects=False, headers=_REQUEST_HEADERS
+                            current, allow_redirects=False, headers=_REQUEST_HEADERS,
+                            timeout=self._timeout(left),
                         ) as resp:
                             status = resp.status
                             if status in REDIRECT_STATUSES and resp.headers.get("Location"):
@@ -299,9 +343,13 @@ class Downloader:
                                 raise DownloadError(f"HTTP {status}")
                             else:
                                 body = await self._collect(resp, temp_dir)
-                    except (DownloadError, _Retry):
+                    except (DownloadError, _Retry, LocalWriteError):
                         raise
                     except Exception as exc:
+                        if isinstance(exc, TimeoutError):
+                            self._timed_out(key)
+                            if clock.left() <= 0:
+                                raise clock.expired() from None
                         raise self._classify(exc, host) from None
             if location is None:
                 return await self._settle(body, str(current))
@@ -310,6 +358,12 @@ class Downloader:
             except (ValueError, TypeError):
                 raise DownloadError("invalid redirect location") from None
         raise DownloadError(f"too many redirects (more than {opts.max_redirects})")
+
+    def _timeout(self, left: float) -> aiohttp.ClientTimeout:
+        opts = self.options
+        return aiohttp.ClientTimeout(total=min(opts.timeout_total, left),
+                                     sock_connect=opts.timeout_connect,
+                                     sock_read=opts.timeout_sock_read)
 
     def _retry_for(self, resp: aiohttp.ClientResponse, gate: _HostGate) -> Exception:
         status = resp.status

@@ -124,6 +124,41 @@ class JobStorage:
             os.replace(fetched.temp_path, dest)
         return dest
 
+    def unplace(self, fetched: Fetched, rel_path: str) -> None:
+        """Undo :meth:`place`: the file goes back to its temp name (gone if that fails)."""
+        dest = self.path_of(rel_path)
+        try:
+            os.replace(dest, fetched.temp_path)
+        except OSError:
+            dest.unlink(missing_ok=True)
+
+    def chunk_temp_dir(self, chunk_id: int) -> Path:
+        """The temp folder of one chunk's downloads, so a dead task's leftovers can be told
+        apart and removed."""
+        return self.temp_dir / f"chunk-{int(chunk_id)}"
+
+    def sweep_chunk(self, chunk_id: int, keyword: str, engine: str,
+                    recorded: set[str]) -> int:
+        """Remove the chunk's files that have no row (left by a task killed between placing
+        and committing) and its temp folder; returns how many files went. The caller holds the
+        chunk's row lock, so no live task is between those two steps."""
+        if not _ENGINE.match(engine):
+            raise ValueError(f"bad engine name {engine!r}")
+        shutil.rmtree(self.chunk_temp_dir(chunk_id), ignore_errors=True)
+        folder = self.job_dir / keyword_slug(keyword)
+        pattern = re.compile(rf"^{engine}-\d+-[0-9a-f]{{12}}\.[a-z0-9]{{1,5}}$")
+        removed = 0
+        try:
+            names = os.listdir(folder)
+        except FileNotFoundError:
+            return 0
+        for name in names:
+            rel = f"jobs/{self.job_id}/{folder.name}/{name}"
+            if pattern.match(name) and rel not in recorded:
+                (folder / name).unlink(missing_ok=True)
+                removed += 1
+        return removed
+
     def remove(self, rel_path: str) -> None:
         """Delete one placed file (e.g. our copy of a duplicate); missing is fine."""
         self.path_of(rel_path).unlink(missing_ok=True)

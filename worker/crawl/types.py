@@ -5,7 +5,7 @@ Kept free of Celery, FastAPI and the database so crawl code can be tested and be
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -74,6 +74,31 @@ class DownloadError(Exception):
     """A download failed for good (after retries); the message says why, for the chunk's log."""
 
 
+class LocalWriteError(Exception):
+    """Writing on this machine failed (disk full, no permission): not the source's fault, and
+    no other download would fare better. Wraps the OSError."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class ServiceDown(Exception):
+    """A service the chunk needs (the database, Redis, the broker) did not answer. Worth
+    waiting for: an outage is a pause, not a failure, up to the outage limit."""
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(f"{service}: {detail}")
+        self.service = service
+        self.detail = detail
+
+
+class ChunkFault(Exception):
+    """The chunk cannot go on here: the disk is full, a folder cannot be written, or a service
+    stayed down past the outage limit. The chunk stops at once and ends failed with this
+    message, whatever it downloaded."""
+
+
 @dataclass(slots=True)
 class StoredImage:
     """An image moved into the job folder, ready to be recorded."""
@@ -92,9 +117,11 @@ class ChunkOutcome:
     duplicates: int = 0
     failed: int = 0
     error: str | None = None
+    fault: str | None = None  # why the chunk stopped before its end (it then failed)
     cancelled: bool = False
     too_small: int = 0  # left out by the job's minimum size
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # for users, e.g. hosts that were skipped
 
 
 class ChunkSink(Protocol):
@@ -107,11 +134,19 @@ class ChunkSink(Protocol):
         """True once the chunk or its job was cancelled; polled between downloads."""
 
     def record_batch(
-        self, images: Sequence[StoredImage], failures: Sequence[tuple[str, str]], duplicates: int
-    ) -> list[str | None]:
-        """Record placed images, failed downloads (url, reason) and duplicates the runner found
-        itself, in one go (called from a worker thread, never on the event loop).
+        self,
+        images: Sequence[StoredImage],
+        failures: Sequence[tuple[str, str]],
+        duplicates: int,
+        place: Callable[[Sequence[StoredImage]], None],
+    ) -> list[str | None] | None:
+        """Record images, failed downloads (url, reason) and duplicates the runner found
+        itself, in one transaction (called from a worker thread, never on the event loop).
+        `place` moves the new images' files into place; it is called inside the transaction,
+        so a file never shows without its committed row, nor after a cancel has committed.
 
         Returns, per image, None if it is new, else the file path of the job's existing image
-        with the same sha256 (the runner then removes its own copy if the paths differ).
+        with the same sha256; or None for all when the chunk is no longer this run's
+        (cancelled, or taken over): then nothing was recorded or placed.
+        Raises ServiceDown when the database does not answer, ChunkFault when it cannot write.
         """

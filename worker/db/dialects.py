@@ -24,7 +24,10 @@ def lock_row(db: Session, model: type[Base], row_id: int) -> bool:
         result = db.execute(text(f"UPDATE {table.name} SET id = id WHERE id = :id"),
                             {"id": row_id})
         return result.rowcount == 1
-    found = db.execute(select(table.c.id).where(table.c.id == row_id).with_for_update())
+    # FOR NO KEY UPDATE: rows that only reference this one (an image of a locked chunk or
+    # job) can still be inserted, so a lock here never deadlocks with such an insert.
+    found = db.execute(select(table.c.id).where(table.c.id == row_id)
+                       .with_for_update(key_share=True))
     return found.first() is not None
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from celery.signals import worker_process_init
 from sqlalchemy import select, update
@@ -20,14 +21,16 @@ from worker.crawl.chunk import run_chunk
 from worker.crawl.downloader import Downloader, DownloadOptions
 from worker.crawl.engines import Engine
 from worker.crawl.filters import SearchFilters
+from worker.crawl.outage import outlast_sync
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
-from worker.crawl.types import ChunkOutcome, EngineError, StoredImage
+from worker.crawl.types import ChunkFault, ChunkOutcome, EngineError, StoredImage
 from worker.db.dialects import dialect_insert, lock_row
 from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.engine_config import configured_engine
 from worker.lifecycle import OPEN, finish_job_if_done
+from worker.service_errors import broker_call, database_call
 from worker.settings import Settings
 from worker.validation_runs import queue_run, send_run
 
@@ -41,7 +44,8 @@ def _fresh_connections(**_) -> None:
 
 class DbChunkSink:
     """Records a chunk's images and counters as they arrive, and tells the runner to stop when
-    the chunk is cancelled or taken over by a newer task (after a worker was presumed lost)."""
+    the chunk is cancelled or taken over by a newer task (after a worker was presumed lost).
+    Database errors come out as ServiceDown, so the runner waits an outage out."""
 
     def __init__(self, sessions: sessionmaker[Session], chunk_id: int, job_id: int,
                  task_id: str, heartbeat: float) -> None:
@@ -53,13 +57,13 @@ class DbChunkSink:
         self._beat_at = time.monotonic()
 
     def already_recorded(self) -> dict[int, str]:
-        with self._sessions() as db:
+        with database_call(), self._sessions() as db:
             rows = db.execute(select(Image.rank, Image.source_url)
                               .where(Image.chunk_id == self._chunk_id))
             return {rank: url for rank, url in rows}
 
     def is_cancelled(self) -> bool:
-        with self._sessions() as db:
+        with database_call(), self._sessions() as db:
             row = db.execute(
                 select(Chunk.status, Chunk.task_id, Job.status)
                 .join(Job, Job.id == Chunk.job_id).where(Chunk.id == self._chunk_id)
@@ -78,11 +82,22 @@ class DbChunkSink:
             return False
 
     def record_batch(self, images: Sequence[StoredImage], failures: Sequence[tuple[str, str]],
-                     duplicates: int) -> list[str | None]:
-        """One transaction: insert the images (a sha256 the job already has is skipped by the
-        unique constraint, not an error) and add the counts to the chunk."""
-        with self._sessions() as db:
+                     duplicates: int, place: Callable[[Sequence[StoredImage]], None],
+                     ) -> list[str | None] | None:
+        """One transaction, begun by locking the chunk's row if it is still this task's and
+        running: insert the images (a sha256 the job already has is skipped by the unique
+        constraint, not an error), place the new ones' files, add the counts, commit. A cancel
+        waits for the lock, so once it has committed nothing more is placed."""
+        with database_call(), self._sessions() as db:
+            ours = db.execute(
+                update(Chunk).where(Chunk.id == self._chunk_id, Chunk.task_id == self._task_id,
+                                    Chunk.status == JobStatus.running)
+                .values(updated_at=utcnow())
+            ).rowcount
+            if not ours:
+                return None
             existing: dict[str, str] = {}
+            inserted: set[str] = set()
             if images:
                 # executemany of one statement: compiled once and cached, where a multi-row
                 # VALUES would be compiled anew for every batch size.
@@ -95,6 +110,7 @@ class DbChunkSink:
                     rows = db.execute(select(Image.sha256, Image.file_path).where(
                         Image.job_id == self._job_id, Image.sha256.in_(clashes)))
                     existing = {sha: path for sha, path in rows}
+            place([i for i in images if i.fetched.sha256 in inserted])
             found = [existing.get(i.fetched.sha256) for i in images]
             new = sum(1 for f in found if f is None)
             values: dict = {Chunk.downloaded: Chunk.downloaded + new,
@@ -107,8 +123,7 @@ class DbChunkSink:
                 values[Chunk.last_error] = f"{error} ({url})"
             db.execute(update(Chunk).where(Chunk.id == self._chunk_id).values(values))
             db.commit()
-        if new:
-            self._beat_at = time.monotonic()
+        self._beat_at = time.monotonic()
         return found
 
     def _row(self, image: StoredImage) -> dict:
@@ -124,7 +139,7 @@ class DbChunkSink:
 
     def warn(self, warnings: list[str]) -> None:
         """Keep notes for users on the chunk (e.g. filters its engine cannot apply)."""
-        with self._sessions() as db:
+        with database_call(), self._sessions() as db:
             db.execute(update(Chunk).where(Chunk.id == self._chunk_id)
                        .values(warnings=warnings))
             db.commit()
@@ -132,7 +147,7 @@ class DbChunkSink:
 
 def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk | None:
     """Mark the chunk running if this task still owns it and its job is running."""
-    with sessions() as db:
+    with database_call(), sessions() as db:
         lock_row(db, Chunk, chunk_id)  # a cancel or a re-send waits until this is decided
         chunk = db.get(Chunk, chunk_id)
         if chunk is None or chunk.task_id != task_id or chunk.status not in OPEN:
@@ -146,16 +161,33 @@ def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk
         return chunk
 
 
+def sweep_leftovers(sessions: sessionmaker[Session], storage: JobStorage, chunk: Chunk) -> int:
+    """Remove what an earlier task of the chunk left: files placed but never committed, and
+    its temp downloads. Under the chunk's lock: an earlier task still alive has either
+    committed its batch or placed nothing."""
+    with database_call(), sessions() as db:
+        lock_row(db, Chunk, chunk.id)
+        recorded = set(db.scalars(select(Image.file_path).where(Image.chunk_id == chunk.id)))
+        removed = storage.sweep_chunk(chunk.id, chunk.keyword, chunk.engine, recorded)
+        db.commit()
+    if removed:
+        log.warning("chunk %s: removed %d file(s) an earlier task placed without recording",
+                    chunk.id, removed)
+    return removed
+
+
 def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, job_id: int,
            task_id: str, outcome: ChunkOutcome) -> None:
     """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job, and
-    start its validation if it asked for one."""
-    with sessions() as db:
+    start its validation if it asked for one. A chunk stopped by a fault fails, whatever it
+    downloaded; so does one that stored nothing because of an error."""
+    with database_call(), sessions() as db:
         lock_row(db, Job, job_id)
         chunk = db.get(Chunk, chunk_id)
         if chunk is None or chunk.task_id != task_id or chunk.status is not JobStatus.running:
             return
-        failed = outcome.error is not None and chunk.downloaded == 0 and chunk.target > 0
+        failed = outcome.fault is not None or (
+            outcome.error is not None and chunk.downloaded == 0 and chunk.target > 0)
         chunk.status = JobStatus.failed if failed else JobStatus.completed
         chunk.last_error = outcome.error or chunk.last_error
         chunk.finished_at = utcnow()
@@ -166,7 +198,8 @@ def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, j
         started = queue_run(db, job, level, settings.validation_batch_size) if level else None
         db.commit()
     if started is not None:  # the job asked to be validated once its crawl is done
-        send_run(app, job_id, level, started)
+        with broker_call():
+            send_run(app, job_id, level, started)
 
 
 def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
@@ -176,7 +209,8 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
         host_interval=settings.download_host_interval,
         timeout_total=settings.download_timeout,
         timeout_connect=min(10.0, settings.download_timeout),
-        timeout_sock_read=min(15.0, settings.download_timeout),
+        timeout_sock_read=min(settings.download_stall_timeout, settings.download_timeout),
+        deadline=settings.download_deadline,
         max_bytes=settings.download_max_bytes,
         max_retries=settings.download_retries,
         respect_robots=job_options.get("respect_robots", settings.respect_robots),
@@ -186,14 +220,17 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
 
 
 async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_options: dict,
-                      sink: DbChunkSink) -> ChunkOutcome:
+                      sink: DbChunkSink, storage: JobStorage) -> ChunkOutcome:
     limiter = make_search_limiter(settings.search_rate_limit, settings.ratelimit_storage_url,
                                   settings.data_dir / "ratelimit")
-    storage = JobStorage(settings.data_dir, chunk.job_id)
+    temp_dir = storage.chunk_temp_dir(chunk.id)
+    temp_dir.mkdir(parents=True, exist_ok=True)
     async with Downloader(download_options(settings, job_options)) as downloader:
         return await run_chunk(engine=engine, keyword=chunk.keyword, target=chunk.target,
                                downloader=downloader, storage=storage, sink=sink,
-                               limiter=limiter)
+                               limiter=limiter, temp_dir=temp_dir,
+                               outage_limit=settings.outage_limit,
+                               min_free_bytes=settings.disk_stop_below_mb * 1_000_000)
 
 
 @app.task(bind=True, name=DOWNLOAD_TASK)
@@ -203,24 +240,39 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
     settings: Settings = app.conf.pixcrawler_settings
     sessions = session_factory(settings)
     task_id = self.request.id
-    chunk = claim(sessions, chunk_id, task_id)
+    limit = settings.outage_limit
+    what = f"chunk {chunk_id}"
+    chunk = outlast_sync(lambda: claim(sessions, chunk_id, task_id), limit, what)
     if chunk is None:
         log.info("chunk %s: nothing to do for task %s (cancelled or superseded)", chunk_id,
                  task_id)
         return {"chunk_id": chunk_id, "skipped": True}
-    with sessions() as db:
-        job_options = db.scalar(select(Job.options).where(Job.id == job_id)) or {}
     sink = DbChunkSink(sessions, chunk_id, job_id, task_id, settings.chunk_heartbeat)
+    storage = JobStorage(settings.data_dir, job_id)
+    notes: list[str] = []
     try:
+        outlast_sync(lambda: sweep_leftovers(sessions, storage, chunk), limit, what)
+        with database_call(), sessions() as db:
+            job_options = db.scalar(select(Job.options).where(Job.id == job_id)) or {}
         engine = configured_engine(settings, engine, SearchFilters.from_options(job_options))
-        if warnings := engine.unapplied():
-            sink.warn(warnings)
-        outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink))
+        if notes := engine.unapplied():
+            sink.warn(notes)
+        outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink, storage))
     except EngineError as exc:  # e.g. its API key was removed after the job was made
         outcome = ChunkOutcome(error=str(exc))
+    except ChunkFault as exc:
+        outcome = ChunkOutcome(error=str(exc), fault=str(exc))
     except Exception as exc:
         log.exception("chunk %s (%s × %s) crashed", chunk_id, keyword, engine)
         outcome = ChunkOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
-    finish(sessions, settings, chunk_id, job_id, task_id, outcome)
+    shutil.rmtree(storage.chunk_temp_dir(chunk_id), ignore_errors=True)
+    try:
+        if outcome.warnings:
+            outlast_sync(lambda: sink.warn([*notes, *outcome.warnings]), limit, what)
+        outlast_sync(lambda: finish(sessions, settings, chunk_id, job_id, task_id, outcome),
+                     limit, what)
+    except ChunkFault as exc:
+        # The chunk stays running with a silent heartbeat: the recovery sweep sends it again.
+        log.error("chunk %s: could not record its end (%s)", chunk_id, exc)
     return {"chunk_id": chunk_id, "downloaded": outcome.downloaded,
             "duplicates": outcome.duplicates, "failed": outcome.failed, "error": outcome.error}

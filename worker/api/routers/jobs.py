@@ -9,6 +9,7 @@ import asyncio
 import logging
 import shutil
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
@@ -29,6 +30,7 @@ from worker.api.schemas import (
 )
 from worker.crawl.engines import engine_status
 from worker.crawl.filters import SearchFilters
+from worker.crawl.storage import JobStorage
 from worker.db.models import FINISHED, Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.lifecycle import (
     OPEN,
@@ -71,6 +73,27 @@ def require_available(settings: Settings, engines: list[str]) -> None:
         if not state.available:
             raise HTTPException(status.HTTP_400_BAD_REQUEST,
                                 detail=f"Engine '{name}' is not available: {state.reason}")
+
+
+# What an image takes on disk, on average, for the space a job needs before it starts.
+IMAGE_BYTES_ESTIMATE = 500_000
+
+
+def require_disk_space(settings: Settings, images: int) -> None:
+    """400 unless the data folder has the configured minimum free, or the estimated size of
+    `images` more images if that is larger: a crawl that fills the disk fails mid-way."""
+    need = max(settings.disk_start_min_mb * 1_000_000, images * IMAGE_BYTES_ESTIMATE)
+    try:
+        free = shutil.disk_usage(settings.data_dir).free
+    except OSError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST,
+                            detail=f"Cannot read the free space of {settings.data_dir}: "
+                            f"{exc.strerror or exc}") from None
+    if free < need:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            detail=f"Not enough disk space: {free / 1e9:.1f} GB free in {settings.data_dir}, "
+            f"this job needs about {need / 1e9:.1f} GB. Free some space, or lower max_images.")
 
 
 def estimate(snap: JobSnapshot) -> datetime | None:
@@ -159,6 +182,7 @@ def start_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
             "Only pending jobs can be started.",
         )
     require_available(request.app.state.settings, job.engines)
+    require_disk_space(request.app.state.settings, sum(c.target for c in job.chunks))
     dispatches = queue_chunks(job, job.chunks)
     db.commit()
     request.app.state.snapshots.forget(job.id)
@@ -175,9 +199,11 @@ def cancel_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Cancel
     if job.status not in OPEN:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             detail=f"Cannot cancel job with status: {job.status}")
-    task_ids = cancel_open_chunks(db, job)
+    cancelled = cancel_open_chunks(db, job)
+    sweep_cancelled(db, request.app.state.settings.data_dir, job.id, cancelled)
     db.commit()
     request.app.state.snapshots.forget(job.id)
+    task_ids = [c.task_id for c in cancelled if c.task_id]
     if task_ids:
         # Running tasks stop on their own within a second (they poll the chunk's status);
         # revoking keeps queued ones from ever starting. Not terminate: a killed process could
@@ -190,6 +216,22 @@ def cancel_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Cancel
     n = len(task_ids)
     return CancelOut(job_id=job.id, status=JobStatus.cancelled, revoked_tasks=n,
                      message=f"Job cancelled successfully. {n} task(s) revoked.")
+
+
+def sweep_cancelled(db: DB, data_dir: Path, job_id: int, chunks: list[Chunk]) -> None:
+    """Remove what tasks of the cancelled chunks left unrecorded (a killed worker's files and
+    temp downloads). The chunks' rows are locked by the cancel, so no live task is mid-batch,
+    and none will place anything once the cancel commits."""
+    if not chunks:
+        return
+    storage = JobStorage(data_dir, job_id)
+    ids = [c.id for c in chunks]
+    recorded = set(db.scalars(select(Image.file_path).where(Image.chunk_id.in_(ids))))
+    for chunk in chunks:
+        try:
+            storage.sweep_chunk(chunk.id, chunk.keyword, chunk.engine, recorded)
+        except OSError as exc:  # the cancel holds regardless; the files wait for a delete
+            log.warning("could not sweep chunk %s of job %s: %s", chunk.id, job_id, exc)
 
 
 @router.post("/{job_id}/retry", response_model=StartOut)
@@ -207,6 +249,8 @@ def retry_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
     if not redo:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
                             detail="Job has no failed or cancelled chunks to retry")
+    require_disk_space(request.app.state.settings,
+                       sum(max(c.target - c.downloaded, 0) for c in redo))
     previous = job.status
     dispatches = queue_chunks(job, redo)
     db.commit()
