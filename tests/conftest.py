@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import uuid
@@ -53,7 +54,8 @@ def _deploy(kind: str, fakeweb: FakeWeb, tmp_path_factory, *, worker: bool) -> I
     if worker:
         # Many small validation batches at once: the races of a big run, on small jobs.
         deployment.env["PIXCRAWLER_VALIDATION_BATCH_SIZE"] = "2"
-        deployment.env["PIXCRAWLER_VALIDATION_RATE_LIMITS"] = '{"fast": "", "medium": "", "slow": ""}'
+        deployment.env["PIXCRAWLER_VALIDATION_RATE_LIMITS"] = json.dumps(
+            {"fast": "", "medium": "", "slow": ""})
     try:
         deployment.start_api()
         if worker:

@@ -14,7 +14,7 @@ from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageEr
 from pixcrawler_desktop.cli.filters import filters_from
 from pixcrawler_desktop.cli.follow import follow_job, wait_validation
 from pixcrawler_desktop.cli.interrupt import Interrupt
-from pixcrawler_desktop.cli.output import engine_rows, job_details, job_rows
+from pixcrawler_desktop.cli.output import engine_rows, job_details, job_rows, outcome_line
 from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import read_email, read_password, remote_session, server_url
 from pixcrawler_desktop.client import MemoryTokenStore, PixCrawlerClient, server_root
@@ -143,14 +143,15 @@ def jobs_watch(args: argparse.Namespace, ctx: Context) -> int:
     with _client(args, ctx) as client, Interrupt() as stop:
         view = make_view(ctx.out, json_lines=ctx.out.json_mode)
         try:
-            final = follow_job(client, args.job, view, stop)
+            final = follow_job(client, args.job, view, stop, say=ctx.out.warn)
         finally:
             view.close()
-    if stop.requested and not final.finished:
-        return INTERRUPTED
-    if not ctx.out.json_mode:
-        ctx.out.data(final, f"Job {final.job_id} {final.status}: "
-                            f"{final.downloaded_images} images")
+        if stop.requested and not final.finished:
+            return INTERRUPTED
+        if not ctx.out.json_mode:
+            chunks = client.chunks(args.job) if final.failed_chunks else []
+            ctx.out.data(final, outcome_line(final.job_id, final.status, chunks,
+                                             final.downloaded_images))
     return OK if final.status == "completed" else API_ERROR
 
 
@@ -164,7 +165,7 @@ def validate(args: argparse.Namespace, ctx: Context) -> int:
         with Interrupt() as stop:
             view = make_view(ctx.out)
             try:
-                summary = wait_validation(client, args.job, view, stop)
+                summary = wait_validation(client, args.job, view, stop, say=ctx.out.warn)
             finally:
                 view.close()
     ctx.out.data(summary, f"Validation ({summary.level}) {summary.status}: "

@@ -25,7 +25,7 @@ from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageEr
 from pixcrawler_desktop.cli.filters import filters_from
 from pixcrawler_desktop.cli.follow import cancel_and_wait, follow_job, wait_validation
 from pixcrawler_desktop.cli.interrupt import Interrupt
-from pixcrawler_desktop.cli.output import chunk_warnings
+from pixcrawler_desktop.cli.output import chunk_warnings, outcome_line
 from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import Session, local_session, remote_session
 from pixcrawler_desktop.client import ApiError, Image, Job, PixCrawlerClient, ValidationSummary
@@ -70,13 +70,13 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
                  f"{', '.join(job.engines)} (Ctrl-C cancels and keeps what was downloaded)")
         view = make_view(out)
         try:
-            final = follow_job(client, job.id, view, stop)
+            final = follow_job(client, job.id, view, stop, say=out.warn)
             if stop.requested and not final.finished:
                 out.info("Cancelling …")
                 final = cancel_and_wait(client, job.id, view)
             if args.validate and not stop.requested and final.downloaded_images > 0:
                 client.validate(job.id, args.validate)
-                summary = wait_validation(client, job.id, view, stop)
+                summary = wait_validation(client, job.id, view, stop, say=out.warn)
         finally:
             view.close()
         images = all_images(client, job.id)
@@ -85,10 +85,12 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
         dataset = write_dataset(folder, job.keywords, images, fetch)
         interrupted = stop.requested
     job = client.job(job.id)
-    warnings = chunk_warnings(client.chunks(job.id))
+    chunks = client.chunks(job.id)
+    warnings = chunk_warnings(chunks)
     for line in dataset.skipped:
         out.warn(line)
-    _report(ctx, job, final.status, dataset, summary, interrupted, warnings)
+    _report(ctx, job, final.status, dataset, summary, interrupted, warnings,
+            outcome_line(job.id, final.status, chunks))
     if interrupted:
         return INTERRUPTED
     if job.status != "completed" or dataset.skipped or (summary and summary.status == "failed"):
@@ -133,7 +135,8 @@ def _default_name(keywords: list[str]) -> str:
 
 
 def _report(ctx: Context, job: Job, status: str, dataset: Dataset,
-            summary: ValidationSummary | None, interrupted: bool, warnings: list[str]) -> None:
+            summary: ValidationSummary | None, interrupted: bool, warnings: list[str],
+            ending: str) -> None:
     """The warnings were said on stderr while crawling; --json also gets them here."""
     result = {
         "job": job,
@@ -145,7 +148,7 @@ def _report(ctx: Context, job: Job, status: str, dataset: Dataset,
                     "manifest_jsonl": str(dataset.manifest_jsonl)},
         "validation": summary,
     }
-    lines = [f"Job {job.id} {status}: {len(dataset.rows)} images saved to {dataset.folder}"]
+    lines = [ending, f"{len(dataset.rows)} images saved to {dataset.folder}"]
     if summary is not None:
         lines.append(f"Validation ({summary.level}) {summary.status}: {summary.valid} valid, "
                      f"{summary.invalid} invalid, {summary.duplicate} duplicate")

@@ -9,32 +9,64 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from pixcrawler_desktop.cli.exitcodes import CliError
 from pixcrawler_desktop.cli.interrupt import Interrupt
 from pixcrawler_desktop.cli.progress import View
 from pixcrawler_desktop.client import (
     ApiError,
+    ConnectionLost,
     PixCrawlerClient,
     Progress,
     ValidationSummary,
 )
 
+T = TypeVar("T")
 POLL_SECONDS = 0.5
+# How long a follow waits for a server that went away (restarting, say) before it gives up.
+RECONNECT_LIMIT = 300.0
 CANCEL_TIMEOUT = 60.0
 # A validation run that checks no image for this long has lost its worker (or its tasks).
 VALIDATION_STALL_SECONDS = 180.0
 
 
 def follow_job(client: PixCrawlerClient, job_id: int, view: View, stop: Interrupt,
-               interval: float = POLL_SECONDS) -> Progress:
-    """Show the job until it finishes or an interrupt is requested; the last progress seen."""
+               interval: float = POLL_SECONDS,
+               say: Callable[[str], None] = lambda _line: None) -> Progress:
+    """Show the job until it finishes or an interrupt is requested; the last progress seen.
+    A server that goes away meanwhile is waited for (see `patiently`)."""
     while True:
-        chunks = client.chunks(job_id)
-        progress = client.progress(job_id)
+        chunks, progress = patiently(
+            lambda: (client.chunks(job_id), client.progress(job_id)), stop, interval, say)
         view.job(progress, chunks)
         if progress.finished or stop.wait(interval):
             return progress
+
+
+def patiently(call: Callable[[], T], stop: Interrupt, interval: float,
+              say: Callable[[str], None]) -> T:
+    """`call()`, tried again every `interval` while the server cannot be reached (an API
+    restart), saying so in a line when it goes and when it is back. Gives up with the
+    connection error after RECONNECT_LIMIT, or when interrupted."""
+    lost_at: float | None = None
+    while True:
+        try:
+            result = call()
+        except ConnectionLost as exc:
+            now = time.monotonic()
+            if lost_at is None:
+                lost_at = now
+                say(f"{exc.detail}; reconnecting …")
+            elif now - lost_at > RECONNECT_LIMIT:
+                raise
+            if stop.wait(interval):
+                raise
+            continue
+        if lost_at is not None:
+            say("reconnected to the server")
+        return result
 
 
 def cancel_and_wait(client: PixCrawlerClient, job_id: int, view: View,
@@ -63,14 +95,15 @@ def cancel_and_wait(client: PixCrawlerClient, job_id: int, view: View,
 
 
 def wait_validation(client: PixCrawlerClient, job_id: int, view: View, stop: Interrupt,
-                    interval: float = POLL_SECONDS) -> ValidationSummary:
+                    interval: float = POLL_SECONDS,
+                    say: Callable[[str], None] = lambda _line: None) -> ValidationSummary:
     """Show the job's latest validation run until it is no longer running (or interrupted).
     Gives up once the run has checked nothing for VALIDATION_STALL_SECONDS, rather than wait
     for ever on a server whose workers are gone."""
     stall = VALIDATION_STALL_SECONDS
     seen, moved_at = -1, time.monotonic()
     while True:
-        summary = client.validation(job_id)
+        summary = patiently(lambda: client.validation(job_id), stop, interval, say)
         if summary is None:
             raise CliError(f"job {job_id} has no validation run")
         view.validation(summary)

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pixcrawler_desktop.cli.filters import describe_filters
-from pixcrawler_desktop.client import Chunk, Engine, Job
+from pixcrawler_desktop.client import Chunk, Engine, Job, failure_reasons
 
 
 def as_json(value: Any) -> Any:
@@ -96,6 +96,23 @@ def job_details(job: Job, chunks: Sequence[Chunk]) -> list[str]:
     if warnings:
         lines += ["", "warnings:", *(f"  {w}" for w in warnings)]
     return lines
+
+
+def outcome_line(job_id: int, status: str, chunks: Sequence[Chunk],
+                 images: int | None = None) -> str:
+    """How a job ended, failed chunks and their reasons included: "completed" alone would
+    hide that a full disk stopped half of it."""
+    failed = [c for c in chunks if c.status == "failed"]
+    line = f"Job {job_id} {status}"
+    if failed and status == "completed":
+        line += f" with {len(failed)} failed chunk{'s' if len(failed) > 1 else ''}"
+    if images is not None:
+        line += f": {images} images"
+    reasons = failure_reasons(chunks)
+    if reasons:
+        shown = "; ".join(reasons[:3]) + (" …" if len(reasons) > 3 else "")
+        line += f" ({shown}; `pixcrawler jobs retry {job_id}` resumes them)"
+    return line
 
 
 def chunk_warnings(chunks: Sequence[Chunk]) -> list[str]:

@@ -42,6 +42,7 @@ from pixcrawler_desktop.client.models import (
     can_retry,
     can_start,
     can_validate,
+    failure_reasons,
     filters_not_applied,
 )
 from pixcrawler_desktop.client.tokens import (
@@ -91,6 +92,7 @@ __all__ = [
     "can_start",
     "can_validate",
     "default_token_store",
+    "failure_reasons",
     "filters_not_applied",
     "is_local_server",
     "server_root",

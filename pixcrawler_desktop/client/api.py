@@ -88,6 +88,7 @@ class PixCrawlerClient:
         self._refresh_lock = threading.Lock()  # one refresh at a time
         self._access: str | None = None
         self._refresh: str | None = None
+        self._event_ids: dict[int, str] = {}  # per job, the last event id its stream sent
         self._remember = False
         self.email: str | None = None
 
@@ -237,7 +238,9 @@ class PixCrawlerClient:
 
     def _request(self, method: str, path: str, token: str | None, *, stream: bool = False,
                  timeout: httpx.Timeout | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = dict(kwargs.pop("headers", None) or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         extra: dict[str, Any] = {"timeout": timeout} if timeout is not None else {}
         try:
             request = self._http.build_request(method, path, headers=headers, **extra, **kwargs)
@@ -337,9 +340,14 @@ class PixCrawlerClient:
         """
         silence = timeout if timeout is not None else max(self.timeout, EVENTS_SILENCE)
         limits = httpx.Timeout(self.timeout, read=silence)
-        response = self._open_stream("GET", f"/jobs/{job_id}/events", timeout=limits)
+        # A stream opened again after a drop resumes: the server answers at once with the
+        # current state, and its event ids go on.
+        last_id = self._event_ids.get(job_id)
+        headers = {"Last-Event-ID": last_id} if last_id else None
+        response = self._open_stream("GET", f"/jobs/{job_id}/events", timeout=limits,
+                                     headers=headers)
         try:
-            yield from self._progress_events(response)
+            yield from self._progress_events(job_id, response)
         finally:
             response.close()
 
@@ -360,11 +368,13 @@ class PixCrawlerClient:
             raise
         return response
 
-    def _progress_events(self, response: httpx.Response) -> Iterator[Progress]:
+    def _progress_events(self, job_id: int, response: httpx.Response) -> Iterator[Progress]:
         try:
             for event in iter_events(response.iter_lines()):
                 if event.event != "progress":
                     continue
+                if event.id is not None:
+                    self._event_ids[job_id] = event.id
                 progress = Progress.model_validate_json(event.data)
                 yield progress
                 if progress.status in FINISHED:

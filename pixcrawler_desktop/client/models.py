@@ -8,6 +8,7 @@ refuse anyway.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -237,6 +238,12 @@ class ValidationSummary(_Model):
 def can_start(job: Job) -> bool:
     """Only a pending job starts; a finished one is retried instead."""
     return job.status == "pending"
+
+
+def failure_reasons(chunks: Sequence[Chunk]) -> list[str]:
+    """Why the failed chunks failed, each reason once (a full disk stops every chunk alike)."""
+    return list(dict.fromkeys(c.last_error or "no reason given" for c in chunks
+                              if c.status == "failed"))
 
 
 def can_cancel(job: Job) -> bool:

@@ -23,7 +23,14 @@ from PySide6.QtWidgets import (
 )
 
 from pixcrawler_desktop.client.api import PixCrawlerClient
-from pixcrawler_desktop.client.models import FINISHED, Chunk, Job, Progress, ValidationSummary
+from pixcrawler_desktop.client.models import (
+    FINISHED,
+    Chunk,
+    Job,
+    Progress,
+    ValidationSummary,
+    failure_reasons,
+)
 from pixcrawler_desktop.ui import roles
 from pixcrawler_desktop.ui.chunks_model import ChunkGridModel
 from pixcrawler_desktop.ui.delegates import ChunkCellDelegate
@@ -213,7 +220,14 @@ class JobView(QWidget):
         """Each warning once (an engine warns alike for every keyword); the cells marked with
         a warning sign say which chunks it came from."""
         warnings = list(dict.fromkeys(w for chunk in chunks for w in chunk.warnings))
-        text = "\n".join(f"Warning: {w}" for w in warnings)
+        lines = [f"Warning: {w}" for w in warnings]
+        failed = [c for c in chunks if c.status == "failed"]
+        if failed and self.job is not None and self.job.status in FINISHED:
+            head = "Failed" if self.job.status == "failed" else (
+                f"Completed with {len(failed)} failed chunk{'s' if len(failed) > 1 else ''}")
+            lines.insert(0, f"{head}: {'; '.join(failure_reasons(chunks))}. "
+                            "Retry resumes the failed chunks.")
+        text = "\n".join(lines)
         if text != self.warnings_label.text():
             self.warnings_label.setText(text)
             self.warnings_label.setVisible(bool(text))

@@ -237,3 +237,39 @@ def test_malformed_json_gets_422(user):
     assert r.status_code == 422
     assert r.json()["detail"][0]["type"] == "json_invalid"
 
+
+
+def test_start_without_the_disk_space_it_needs_is_refused(user):
+    """100 keywords × 10,000 images is hundreds of GB: refused before anything starts."""
+    job = new_job(user.client, keywords=[f"k{i}" for i in range(100)], max_images=10_000)
+    r = user.client.post(f"/jobs/{job['id']}/start")
+    assert r.status_code == 400
+    detail = r.json()["detail"]
+    assert re.fullmatch(r"Not enough disk space: \d+\.\d GB free in .+, this job needs about "
+                        r"500\.0 GB\. Free some space, or lower max_images\.", detail), detail
+    assert user.client.get(f"/jobs/{job['id']}").json()["status"] == "pending"
+
+
+def test_events_have_ids_and_resume(user, server):
+    """Every event has an id and the stream says how soon to reconnect; a client that comes
+    back with Last-Event-ID gets the current state at once, the ids going on."""
+    import httpx
+
+    job = new_job(user.client)
+    user.client.post(f"/jobs/{job['id']}/start")
+    headers = {"Authorization": user.client.headers["Authorization"]}
+    url = f"{server.api_url}/api/v1/jobs/{job['id']}/events"
+
+    def first_event(extra: dict) -> list[str]:
+        lines: list[str] = []
+        with httpx.stream("GET", url, headers={**headers, **extra}, timeout=10) as r:
+            assert r.status_code == 200
+            for line in r.iter_lines():
+                if line.startswith("data:"):
+                    return lines
+                lines.append(line)
+        raise AssertionError(f"no event: {lines}")
+
+    assert first_event({}) == ["retry: 2000", "", "id: 1", "event: progress"]
+    assert first_event({"Last-Event-ID": "41"})[2:] == ["id: 42", "event: progress"]
+    assert first_event({"Last-Event-ID": "not a number"})[2] == "id: 1"

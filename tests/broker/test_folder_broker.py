@@ -15,12 +15,13 @@ from worker.folder_broker import Transport
 
 
 def connection(folder: Path, transport: type) -> Connection:
-    for sub in ("in", "processed"):
+    for sub in ("in", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
+    # control_folder too: kombu's default is "control" under the working directory.
     return Connection(transport=transport, transport_options={
         "data_folder_in": str(folder / "in"), "data_folder_out": str(folder / "in"),
-        "processed_folder": str(folder / "processed"), "store_processed": False,
-        "polling_interval": 0})
+        "processed_folder": str(folder / "processed"), "control_folder": str(folder / "control"),
+        "store_processed": False, "polling_interval": 0})
 
 
 def exchange_messages(folder: Path, transport: type, count: int = 300) -> list[int]:

@@ -3,10 +3,13 @@ whose files come through the API (GET /images/{id}/file) instead of from disk.""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from tests.cli.helpers import check_dataset, served_by
 from tests.cli.test_server_commands import sign_in
+from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -60,3 +63,29 @@ def test_crawl_on_a_server(live, users, cli, tmp_path, fakeweb):
     assert all(r["validation_status"] == "valid" for r in rows)
     assert all(served_by(fakeweb, r) for r in rows)
 
+
+
+def test_watch_outlasts_an_api_restart(live, users, cli, fakeweb):
+    """The API restarts while `jobs watch` follows a job: the command says so in a line,
+    reconnects by itself and follows the job to its end."""
+    fakeweb.config.latency = 0.3
+    fakeweb.config.results_per_keyword = 200
+    user = users(live)
+    sign_in(cli, live, user)
+    created = cli("--json", "jobs", "create", "api restart", "--engines", "bing",
+                  "--max-images", "150", "--start")
+    assert created.code == 0, created.err
+    job_id = created.json()["id"]
+
+    def restart() -> None:
+        wait_for(lambda: user.client.get(f"/jobs/{job_id}/progress").json()
+                 ["downloaded_images"] >= 3, 60, "the first downloads")
+        live.restart_api()
+
+    restarter = threading.Thread(target=restart)
+    restarter.start()
+    watch = cli("jobs", "watch", str(job_id))
+    restarter.join()
+    assert watch.code == 0, watch.err
+    assert "; reconnecting …" in watch.err and "reconnected to the server" in watch.err
+    assert watch.out.strip() == f"Job {job_id} completed: 150 images"

@@ -7,16 +7,18 @@ import asyncio
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.fakeweb.server import FakeWeb, FakeWebConfig
+from tests.support.redis_server import RedisServer
 from worker.crawl.chunk import run_chunk
 from worker.crawl.downloader import Downloader, DownloadOptions
 from worker.crawl.engines import make_engine
-from worker.crawl.search_limit import FileSearchLimiter, SearchLimiter
+from worker.crawl.search_limit import FileSearchLimiter, RedisSearchLimiter, SearchLimiter
 from worker.crawl.storage import JobStorage, keyword_slug
 from worker.crawl.types import ChunkOutcome, StoredImage
 
@@ -85,6 +87,7 @@ def chunk(
     *,
     engine: str = "bing",
     limiter: SearchLimiter | None = None,
+    outage_limit: float = 300.0,
     **options: object,
 ) -> ChunkOutcome:
     storage = JobStorage(data_dir, 1)
@@ -100,6 +103,7 @@ def chunk(
                 storage=storage,
                 sink=sink,
                 limiter=limiter,
+                outage_limit=outage_limit,
                 cancel_poll=0.05,
             )
 
@@ -283,3 +287,64 @@ def test_limiter_is_asked_before_every_search(web: FakeWeb, tmp_path: Path) -> N
     # each search call took one slot of the engine's window
     stamps = json.loads((tmp_path / "limits" / "bing.json").read_text())
     assert len(stamps) == searches
+
+
+def test_slow_hosts_cost_the_deadline_not_minutes(tmp_path: Path) -> None:
+    """Two of 22 image hosts send a byte every half second (never stalled, never done). Each
+    image has one deadline across its retries, and a host that timed out twice is skipped, so
+    the chunk ends within twice the deadline, not after 4 tries × 30 s per slow image."""
+    deadline = 4.0
+    with FakeWeb(config=FakeWebConfig(results_per_keyword=66), image_hosts=22) as web:
+        slow = [i for i in range(66) if i % 22 in (0, 1)]  # on 127.0.0.1 and 127.0.0.2
+        web.config.faults["slowloris"] = dict.fromkeys(slow, "drip=0.5")
+        sink = MemorySink()
+        began = time.monotonic()
+        outcome = chunk(web, tmp_path, "slowloris", 66, sink, deadline=deadline)
+        took = time.monotonic() - began
+    assert took < 2 * deadline, f"the chunk took {took:.1f} s"
+    assert outcome.downloaded == 60 and outcome.failed == 6
+    assert sorted(outcome.warnings) == [
+        f"127.0.0.{n}: timed out 2 times; its other images were skipped" for n in (1, 2)]
+    assert_disk_matches_sink(tmp_path, "slowloris", sink)
+
+
+def test_a_full_disk_stops_the_chunk_as_failed(web: FakeWeb, tmp_path: Path) -> None:
+    """Below the free-space floor the chunk stops at once and says why; what it recorded
+    stays, and nothing is left without its record."""
+    web.config.results_per_keyword = 200
+    web.config.latency = 0.05
+    sink = MemorySink()
+
+    async def go() -> ChunkOutcome:
+        storage = JobStorage(tmp_path, 1)
+        async with Downloader(DownloadOptions(allow_private=True)) as downloader:
+            return await run_chunk(
+                engine=make_engine("bing", web.base_url), keyword="full", target=200,
+                downloader=downloader, storage=storage, sink=sink, limiter=None,
+                min_free_bytes=10**18, cancel_poll=0.05)
+
+    outcome = asyncio.run(go())
+    assert outcome.fault is not None and outcome.fault == outcome.error
+    assert outcome.fault.startswith("disk full: ") and outcome.fault.endswith(
+        f" MB free in {tmp_path.resolve()}")
+    assert outcome.downloaded < 200
+    assert_disk_matches_sink(tmp_path, "full", sink)
+
+
+def test_a_redis_outage_is_a_pause_then_a_named_failure(web: FakeWeb, tmp_path: Path) -> None:
+    """The search limit lives in Redis on a lab server. Redis coming back within the outage
+    limit costs a pause; Redis staying away ends the chunk failed, naming it."""
+    redis = RedisServer(tmp_path)
+    limiter = RedisSearchLimiter("600/minute", redis.url)
+    sink = MemorySink()
+    threading.Timer(1.0, redis.start).start()  # down when the chunk starts, up a second later
+    try:
+        outcome = chunk(web, tmp_path, "patient", 10, sink, limiter=limiter, outage_limit=30)
+        assert outcome.error is None and outcome.downloaded == 10
+    finally:
+        redis.stop()
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "impatient", 10, sink, limiter=limiter, outage_limit=1.5)
+    assert outcome.downloaded == 0
+    assert outcome.fault is not None and outcome.fault.startswith(
+        "Redis (search rate limit) unreachable for 2 s (")

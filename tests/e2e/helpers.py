@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import httpx
 
 from tests.support.stack import Stack, wait_for
+from worker.crawl.storage import keyword_slug
 
 FINISHED = {"completed", "failed", "cancelled"}
 
@@ -112,3 +114,16 @@ def drop_queued_chunks(stack: Stack) -> int:
     count = wait_for(lambda: conn.llen("crawl"), 30, "the chunks' messages in Redis")
     conn.delete("crawl")
     return count
+
+
+def plant_leftovers(stack: Stack, job_id: int, keyword: str, engine: str,
+                    chunk_id: int) -> tuple[Path, Path]:
+    """What a task killed between placing files and committing their rows leaves behind."""
+    job_dir = stack.data_dir / "jobs" / str(job_id)
+    some = next((job_dir / keyword_slug(keyword)).iterdir())
+    orphan = some.with_name(f"{engine}-9999-{'ab' * 6}.jpg")
+    shutil.copyfile(some, orphan)
+    part = job_dir / ".tmp" / f"chunk-{chunk_id}" / "dl-killed.part"
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(b"\xff\xd8\xff half an image")
+    return orphan, part

@@ -16,6 +16,7 @@ from tests.e2e.helpers import (
     create_job,
     drop_queued_chunks,
     files_on_disk,
+    plant_leftovers,
     progress,
     read_events,
     start,
@@ -131,9 +132,14 @@ def test_worker_killed_mid_chunk(live, users, fakeweb):
     mid = progress(user.client, job["id"])
     assert mid["status"] == "running" and mid["downloaded_images"] < 80
 
+    # What a kill between placing files and committing their rows leaves: the resumed chunk
+    # removes it before it goes on.
+    leftovers = [plant_leftovers(live, job["id"], kw, c["engine"], c["id"]) for c in at_kill]
+
     fakeweb.config.faults.clear()  # the recovered chunks search again and get whole images
     live.start_worker()
     final = wait_finished(user.client, job["id"], live, timeout=180)
+    assert not any(path.exists() for pair in leftovers for path in pair)
     assert final["status"] == "completed"
     assert final["downloaded_images"] == 80
     images = assert_consistent(live, job["id"], user.client)

@@ -12,6 +12,7 @@ Image URL faults (query parameters of ``/img/{name}.{ext}``):
     html=1         an HTML page sent as image/jpeg
     wrongtype=1    the real image sent as text/html
     hang=1         headers and a few bytes, then nothing until the server stops
+    drip=S         the body one byte every S seconds (slowloris: never stalled, never done)
     huge=1         ``huge_mb`` (default 64) MB of JPEG-looking bytes, chunked; huge_length=1
                    also declares the Content-Length
     bomb=1         a tiny PNG claiming 40000x40000 pixels (decompression bomb)
@@ -348,6 +349,8 @@ class FakeWeb:
             ctype = "text/html; charset=utf-8"
         if _flag(q, "hang"):
             return await self._hang(request, body, ctype)
+        if "drip" in q:
+            return await self._drip(request, body, ctype, float(q["drip"]))
         if _flag(q, "truncate"):
             resp = web.StreamResponse(headers={"Content-Type": ctype})
             resp.enable_chunked_encoding()
@@ -366,6 +369,17 @@ class FakeWeb:
         await resp.write(body[:64])
         await self._pause(3600)
         self._drop(request)
+        return resp
+
+    async def _drip(self, request: web.Request, body: bytes, ctype: str,
+                    every: float) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": ctype})
+        resp.content_length = len(body)
+        await resp.prepare(request)
+        for i in range(len(body)):
+            await resp.write(body[i : i + 1])
+            await self._pause(every)
+        await resp.write_eof()
         return resp
 
     async def _cut(self, request: web.Request, body: bytes, ctype: str) -> web.StreamResponse:

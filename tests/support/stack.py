@@ -142,8 +142,8 @@ class Stack:
             start_new_session=True,
         )
 
-    def start_api(self) -> None:
-        port = free_port()
+    def start_api(self, port: int | None = None) -> None:
+        port = port or free_port()
         self.api = self._spawn("api", ["--port", str(port), "--log-level", "warning"], "api")
         self.api_url = f"http://127.0.0.1:{port}"
 
@@ -156,6 +156,15 @@ class Stack:
                 return False
 
         wait_for(up, 60, "the API to answer")
+
+    def stop_api(self) -> None:
+        if self.api is not None:
+            self._stop(self.api)
+
+    def restart_api(self) -> None:
+        """Stop the API and start it again on the same address (clients keep their URL)."""
+        self.stop_api()
+        self.start_api(int(self.api_url.rsplit(":", 1)[1]))
 
     def start_worker(self, name: str | None = None, concurrency: int = 4) -> subprocess.Popen:
         """A worker with its mode's default pool: threads (embedded) or prefork (server)."""

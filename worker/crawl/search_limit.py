@@ -22,6 +22,7 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from worker.crawl.storage import keyword_slug
+from worker.crawl.types import ServiceDown
 
 _NAMESPACE = "pixcrawler-search"
 _EPSILON = 0.01  # sleep a hair past the window edge so the retry lands inside the new window
@@ -63,6 +64,15 @@ class RedisSearchLimiter(SearchLimiter):
         self.limiter = MovingWindowRateLimiter(self.storage)
 
     def _try_acquire(self, engine: str) -> float:
+        from redis.exceptions import RedisError  # a lab server's dependency only
+
+        try:
+            return self._take(engine)
+        except (RedisError, OSError) as exc:
+            raise ServiceDown("Redis (search rate limit)", str(exc) or type(exc).__name__) \
+                from exc
+
+    def _take(self, engine: str) -> float:
         if self.limiter.hit(self.item, _NAMESPACE, engine):
             return 0.0
         stats = self.limiter.get_window_stats(self.item, _NAMESPACE, engine)

@@ -284,19 +284,34 @@ def job_progress(job_id: int, request: Request, user_id: UserId) -> ProgressOut:
     return load_progress(request.app.state, job_id, user_id)
 
 
+# How long an EventSource (or our client) waits before it reconnects after a drop.
+EVENTS_RETRY_MS = 2000
+
+
+def _event_number(value: str | None) -> int:
+    """The id a resumed stream goes on from (its `Last-Event-ID`), else 0."""
+    return int(value) if value is not None and value.isdigit() and len(value) < 18 else 0
+
+
 @router.get("/{job_id}/events")
 async def job_events(job_id: int, request: Request, user_id: UserId) -> StreamingResponse:
-    """Server-sent events: the progress object each time it changes; ends when the job does."""
+    """Server-sent events: the progress object each time it changes; ends when the job does.
+    Every event has an id; a client that reconnects with `Last-Event-ID` gets the current
+    state at once and the ids go on from there."""
     state = request.app.state
     interval = state.settings.events_interval
     first = await run_in_threadpool(load_progress, state, job_id, user_id)  # 403/404 as JSON
+    number = _event_number(request.headers.get("last-event-id"))
 
     async def stream():
+        nonlocal number
         current, last_sent, quiet = first, None, 0.0
+        yield f"retry: {EVENTS_RETRY_MS}\n\n"
         while True:
             payload = current.model_dump_json()
             if payload != last_sent:
-                yield f"event: progress\ndata: {payload}\n\n"
+                number += 1
+                yield f"id: {number}\nevent: progress\ndata: {payload}\n\n"
                 last_sent, quiet = payload, 0.0
             elif quiet >= 15:
                 yield ": keep-alive\n\n"
