@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from celery import Celery
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from worker.celery_app import VALIDATION_QUEUE, validation_task_name
 from worker.db.models import Image, Job, RunStatus, ValidationRun, ValidationStatus, utcnow
@@ -19,6 +19,7 @@ from worker.db.models import Image, Job, RunStatus, ValidationRun, ValidationSta
 @dataclass(frozen=True, slots=True)
 class Started:
     run_id: int
+    level: str
     images: int
     task_ids: list[str]
     batches: list[list[int]]
@@ -52,7 +53,7 @@ def queue_run(session: Session, job: Job, level: str, batch_size: int) -> Starte
                 pixel_hash=None, phash=None)
     )
     task_ids = [f"task_{job.id}_{offset + i}" for i in range(len(batches))]
-    return Started(run.id, len(image_ids), task_ids, batches)
+    return Started(run.id, level, len(image_ids), task_ids, batches)
 
 
 def send_run(celery: Celery, job_id: int, level: str, started: Started) -> None:
@@ -68,3 +69,12 @@ def latest_run(session: Session, job_id: int) -> ValidationRun | None:
     return session.scalar(select(ValidationRun).where(ValidationRun.job_id == job_id)
                           .order_by(ValidationRun.id.desc()).limit(1))
 
+
+
+def fail_run(sessions: sessionmaker[Session], run_id: int, error: str) -> None:
+    """End a running run as failed with `error` (its batches cannot be checked or sent)."""
+    with sessions() as db:
+        db.execute(update(ValidationRun)
+                   .where(ValidationRun.id == run_id, ValidationRun.status == RunStatus.running)
+                   .values(status=RunStatus.failed, finished_at=utcnow(), error=error))
+        db.commit()

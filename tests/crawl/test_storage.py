@@ -212,3 +212,27 @@ def test_delete_job_removes_everything(tmp_path: Path) -> None:
 def test_job_id_must_be_a_plain_integer(tmp_path: Path, job_id: object) -> None:
     with pytest.raises(ValueError):
         JobStorage(tmp_path, job_id)  # type: ignore[arg-type]
+
+
+def test_sweep_chunk_removes_only_unrecorded_files_and_dead_tasks_temp(tmp_path: Path) -> None:
+    storage = JobStorage(tmp_path, 3)
+    folder = tmp_path / "jobs" / "3" / keyword_slug("owl")
+    folder.mkdir(parents=True)
+    kept, orphan, other_engine, stranger = (
+        folder / "bing-1-aaaaaaaaaaaa.jpg", folder / "bing-2-bbbbbbbbbbbb.png",
+        folder / "duckduckgo-2-cccccccccccc.jpg", folder / "notes.txt")
+    for path in (kept, orphan, other_engine, stranger):
+        path.write_bytes(b"x")
+    live = storage.task_temp_dir(7, "live-task")
+    dead = storage.task_temp_dir(7, "dead-task")
+    other_chunk = storage.task_temp_dir(8, "dead-task")
+    for path in (live, dead, other_chunk):
+        path.mkdir(parents=True)
+        (path / "dl-1.part").write_bytes(b"x")
+    recorded = {f"jobs/3/{folder.name}/{kept.name}"}
+
+    assert storage.sweep_chunk(7, "owl", "bing", recorded, keep_task="live-task") == 1
+    assert not orphan.exists() and kept.exists() and other_engine.exists() and stranger.exists()
+    assert live.exists() and not dead.exists() and other_chunk.exists()
+    with pytest.raises(ValueError):
+        storage.task_temp_dir(7, "../escape")

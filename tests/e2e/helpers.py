@@ -123,7 +123,7 @@ def plant_leftovers(stack: Stack, job_id: int, keyword: str, engine: str,
     some = next((job_dir / keyword_slug(keyword)).iterdir())
     orphan = some.with_name(f"{engine}-9999-{'ab' * 6}.jpg")
     shutil.copyfile(some, orphan)
-    part = job_dir / ".tmp" / f"chunk-{chunk_id}" / "dl-killed.part"
+    part = job_dir / ".tmp" / f"chunk-{chunk_id}-killed-task" / "dl-killed.part"
     part.parent.mkdir(parents=True, exist_ok=True)
     part.write_bytes(b"\xff\xd8\xff half an image")
     return orphan, part

@@ -22,6 +22,7 @@ _HASH_LEN = 8
 _NON_WORD = re.compile(r"[\W_]+")
 _ENGINE = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 _EXT = re.compile(r"^[a-z0-9]{1,5}$")
+_TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _WINDOWS_RESERVED = frozenset(
     {"con", "prn", "aux", "nul"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
@@ -132,19 +133,25 @@ class JobStorage:
         except OSError:
             dest.unlink(missing_ok=True)
 
-    def chunk_temp_dir(self, chunk_id: int) -> Path:
-        """The temp folder of one chunk's downloads, so a dead task's leftovers can be told
-        apart and removed."""
-        return self.temp_dir / f"chunk-{int(chunk_id)}"
+    def task_temp_dir(self, chunk_id: int, task_id: str) -> Path:
+        """The temp folder of one task's downloads: a dead task's leftovers can be told apart
+        from a live one's, and a task ending late never removes its successor's."""
+        if not _TASK_ID.match(task_id):
+            raise ValueError(f"bad task id {task_id!r}")
+        return self.temp_dir / f"chunk-{int(chunk_id)}-{task_id}"
 
-    def sweep_chunk(self, chunk_id: int, keyword: str, engine: str,
-                    recorded: set[str]) -> int:
+    def sweep_chunk(self, chunk_id: int, keyword: str, engine: str, recorded: set[str],
+                    keep_task: str | None = None) -> int:
         """Remove the chunk's files that have no row (left by a task killed between placing
-        and committing) and its temp folder; returns how many files went. The caller holds the
-        chunk's row lock, so no live task is between those two steps."""
+        and committing) and the temp folders of its tasks but `keep_task`; returns how many
+        files went. The caller holds the chunk's row lock, so no live task is between placing
+        and committing."""
         if not _ENGINE.match(engine):
             raise ValueError(f"bad engine name {engine!r}")
-        shutil.rmtree(self.chunk_temp_dir(chunk_id), ignore_errors=True)
+        keep = self.task_temp_dir(chunk_id, keep_task) if keep_task else None
+        for folder in self.temp_dir.glob(f"chunk-{int(chunk_id)}-*"):
+            if folder != keep:
+                shutil.rmtree(folder, ignore_errors=True)
         folder = self.job_dir / keyword_slug(keyword)
         pattern = re.compile(rf"^{engine}-\d+-[0-9a-f]{{12}}\.[a-z0-9]{{1,5}}$")
         removed = 0

@@ -32,7 +32,7 @@ from worker.engine_config import configured_engine
 from worker.lifecycle import OPEN, finish_job_if_done
 from worker.service_errors import broker_call, database_call
 from worker.settings import Settings
-from worker.validation_runs import queue_run, send_run
+from worker.validation_runs import Started, fail_run, queue_run, send_run
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ def sweep_leftovers(sessions: sessionmaker[Session], storage: JobStorage, chunk:
     with database_call(), sessions() as db:
         lock_row(db, Chunk, chunk.id)
         recorded = set(db.scalars(select(Image.file_path).where(Image.chunk_id == chunk.id)))
-        removed = storage.sweep_chunk(chunk.id, chunk.keyword, chunk.engine, recorded)
+        removed = storage.sweep_chunk(chunk.id, chunk.keyword, chunk.engine, recorded,
+                                      keep_task=chunk.task_id)
         db.commit()
     if removed:
         log.warning("chunk %s: removed %d file(s) an earlier task placed without recording",
@@ -177,15 +178,16 @@ def sweep_leftovers(sessions: sessionmaker[Session], storage: JobStorage, chunk:
 
 
 def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, job_id: int,
-           task_id: str, outcome: ChunkOutcome) -> None:
+           task_id: str, outcome: ChunkOutcome) -> Started | None:
     """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job, and
-    start its validation if it asked for one. A chunk stopped by a fault fails, whatever it
-    downloaded; so does one that stored nothing because of an error."""
+    queue its validation if it asked for one (returned, to be sent). A chunk stopped by a
+    fault fails, whatever it downloaded; so does one that stored nothing because of an
+    error."""
     with database_call(), sessions() as db:
         lock_row(db, Job, job_id)
         chunk = db.get(Chunk, chunk_id)
         if chunk is None or chunk.task_id != task_id or chunk.status is not JobStatus.running:
-            return
+            return None
         failed = outcome.fault is not None or (
             outcome.error is not None and chunk.downloaded == 0 and chunk.target > 0)
         chunk.status = JobStatus.failed if failed else JobStatus.completed
@@ -197,9 +199,20 @@ def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, j
         level = job.options.get("validate") if ended is JobStatus.completed else None
         started = queue_run(db, job, level, settings.validation_batch_size) if level else None
         db.commit()
-    if started is not None:  # the job asked to be validated once its crawl is done
+    return started
+
+
+def send_run_patiently(settings: Settings, job_id: int, started: Started) -> None:
+    """Send a queued validation run's batches, waiting out a broker outage; past the outage
+    limit the run fails, naming the broker, rather than wait for batches never sent."""
+    def send() -> None:
         with broker_call():
-            send_run(app, job_id, level, started)
+            send_run(app, job_id, started.level, started)
+
+    try:
+        outlast_sync(send, settings.outage_limit, f"validation run {started.run_id}")
+    except ChunkFault as exc:
+        fail_run(session_factory(settings), started.run_id, str(exc))
 
 
 def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
@@ -223,7 +236,7 @@ async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_opti
                       sink: DbChunkSink, storage: JobStorage) -> ChunkOutcome:
     limiter = make_search_limiter(settings.search_rate_limit, settings.ratelimit_storage_url,
                                   settings.data_dir / "ratelimit")
-    temp_dir = storage.chunk_temp_dir(chunk.id)
+    temp_dir = storage.task_temp_dir(chunk.id, chunk.task_id)
     temp_dir.mkdir(parents=True, exist_ok=True)
     async with Downloader(download_options(settings, job_options)) as downloader:
         return await run_chunk(engine=engine, keyword=chunk.keyword, target=chunk.target,
@@ -265,14 +278,17 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
     except Exception as exc:
         log.exception("chunk %s (%s × %s) crashed", chunk_id, keyword, engine)
         outcome = ChunkOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
-    shutil.rmtree(storage.chunk_temp_dir(chunk_id), ignore_errors=True)
+    shutil.rmtree(storage.task_temp_dir(chunk_id, task_id), ignore_errors=True)
     try:
         if outcome.warnings:
             outlast_sync(lambda: sink.warn([*notes, *outcome.warnings]), limit, what)
-        outlast_sync(lambda: finish(sessions, settings, chunk_id, job_id, task_id, outcome),
-                     limit, what)
+        started = outlast_sync(
+            lambda: finish(sessions, settings, chunk_id, job_id, task_id, outcome), limit, what)
     except ChunkFault as exc:
         # The chunk stays running with a silent heartbeat: the recovery sweep sends it again.
         log.error("chunk %s: could not record its end (%s)", chunk_id, exc)
+        started = None
+    if started is not None:  # the job asked to be validated once its crawl is done
+        send_run_patiently(settings, job_id, started)
     return {"chunk_id": chunk_id, "downloaded": outcome.downloaded,
             "duplicates": outcome.duplicates, "failed": outcome.failed, "error": outcome.error}

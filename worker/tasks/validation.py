@@ -15,10 +15,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.celery_app import LEVELS, app, validation_task_name
+from worker.crawl.outage import outlast_sync
+from worker.crawl.types import ChunkFault, LocalWriteError
 from worker.db.models import Image, RunStatus, ValidationRun, ValidationStatus, utcnow
 from worker.db.session import session_factory
+from worker.service_errors import database_call
 from worker.settings import Settings
 from worker.validate import ImageCheck, check_image, find_duplicates, outcome
+from worker.validation_runs import fail_run
 
 log = logging.getLogger(__name__)
 
@@ -111,17 +115,27 @@ def _make_task(level: str):
               rate_limit=app.conf.pixcrawler_settings.validation_rate_limits.get(level) or None)
     def task(self, image_ids: list[int], job_id: int, run_id: int) -> dict:
         settings: Settings = app.conf.pixcrawler_settings
+        sessions = session_factory(settings)
+
+        def attempt() -> dict:
+            with database_call():  # a database outage is waited out, then named
+                return validate_batch(sessions, settings, level, image_ids, job_id, run_id)
+
         try:
-            return validate_batch(session_factory(settings), settings, level, image_ids,
-                                  job_id, run_id)
+            return outlast_sync(attempt, settings.outage_limit,
+                                f"validation batch {self.request.id}")
+        except (ChunkFault, LocalWriteError) as exc:
+            error = str(exc)
+            log.error("validation batch %s of run %s stopped: %s", self.request.id, run_id,
+                      error)
         except Exception as exc:
             log.exception("validation batch %s of run %s failed", self.request.id, run_id)
-            with session_factory(settings)() as db:
-                db.execute(update(ValidationRun).where(ValidationRun.id == run_id)
-                           .values(status=RunStatus.failed, finished_at=utcnow(),
-                                   error=f"{type(exc).__name__}: {exc}"))
-                db.commit()
-            return {"run_id": run_id, "error": str(exc)}
+            error = f"{type(exc).__name__}: {exc}"
+        try:
+            fail_run(sessions, run_id, error)
+        except Exception as exc:  # the database is gone for good: nothing more to record
+            log.error("could not record the failure of run %s: %s", run_id, exc)
+        return {"run_id": run_id, "error": error}
 
     task.__doc__ = f"Validate a batch of a job's images at the {level!r} level."
     return task
