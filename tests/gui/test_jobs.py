@@ -336,3 +336,29 @@ def test_cancel_from_the_context_menu_then_retry_and_delete(qtbot, live, fakeweb
     assert window.jobs.model.job(job["id"]) is None
     assert user.client.get(f"/jobs/{job['id']}").status_code == 404
     assert not (live.data_dir / "jobs" / str(job["id"])).exists()
+
+
+def test_a_job_with_failed_chunks_says_so_and_why(qtbot, live, fakeweb, users,
+                                                  make_controller):
+    """"completed" alone would hide the chunks that failed: the job view says how many, why,
+    and that Retry resumes them."""
+    fakeweb.config.blocked = {"bing"}
+    user = users(live)
+    job = user.client.post("/jobs", json={"name": "half blocked", "keywords": ["tern"],
+                                          "engines": ["bing", "duckduckgo"],
+                                          "max_images": 8}).json()
+    assert user.client.post(f"/jobs/{job['id']}/start").status_code == 200
+    controller = make_controller()
+    controller.start(resume=False)
+    window = sign_in(qtbot, controller, live.api_url, user.email, user.password)
+    qtbot.waitUntil(lambda: window.job_view.job is not None
+                    and window.job_view.job.status == "completed", timeout=CRAWL_MS)
+    reason = next(c["last_error"] for c in user.client.get(f"/jobs/{job['id']}/chunks").json()
+                  if c["status"] == "failed")
+    label = window.job_view.warnings_label
+    qtbot.waitUntil(lambda: label.text().startswith("Completed with 1 failed chunk: "),
+                    timeout=WAIT_MS)
+    assert label.isVisibleTo(window)
+    assert label.text().splitlines()[0] == (
+        f"Completed with 1 failed chunk: {reason}. Retry resumes the failed chunks.")
+    assert "retry" in window.actions.enabled()

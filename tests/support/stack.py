@@ -96,6 +96,9 @@ class Stack:
             "PIXCRAWLER_RECOVERY_INTERVAL": "0.5",
             "PIXCRAWLER_EVENTS_INTERVAL": "0.2",
             "PIXCRAWLER_DOWNLOAD_TIMEOUT": "5",
+            # Test jobs are small; a CI disk with little room must not refuse them.
+            "PIXCRAWLER_DISK_START_MIN_MB": "50",
+            "PIXCRAWLER_DISK_STOP_BELOW_MB": "10",
         }
         for name, url in engine_urls.items():
             env[f"PIXCRAWLER_ENGINE_{name.upper()}_URL"] = url
