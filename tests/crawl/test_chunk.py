@@ -20,7 +20,7 @@ from worker.crawl.downloader import Downloader, DownloadOptions
 from worker.crawl.engines import make_engine
 from worker.crawl.search_limit import FileSearchLimiter, RedisSearchLimiter, SearchLimiter
 from worker.crawl.storage import JobStorage, keyword_slug
-from worker.crawl.types import ChunkOutcome, StoredImage
+from worker.crawl.types import ChunkOutcome, ServiceDown, StoredImage
 
 
 class MemorySink:
@@ -348,3 +348,31 @@ def test_a_redis_outage_is_a_pause_then_a_named_failure(web: FakeWeb, tmp_path: 
     assert outcome.downloaded == 0
     assert outcome.fault is not None and outcome.fault.startswith(
         "Redis (search rate limit) unreachable for 2 s (")
+
+
+class FlakyDatabaseSink(MemorySink):
+    """A database that does not answer the first `outages` batches."""
+
+    def __init__(self, outages: int) -> None:
+        super().__init__()
+        self.outages = outages
+
+    def record_batch(self, images, failures, duplicates: int, place) -> list[str | None] | None:
+        if self.outages > 0:
+            self.outages -= 1
+            raise ServiceDown("database", "connection refused")
+        return super().record_batch(images, failures, duplicates, place)
+
+
+def test_a_database_outage_is_waited_out_and_nothing_is_lost(web: FakeWeb,
+                                                             tmp_path: Path) -> None:
+    sink = FlakyDatabaseSink(outages=2)
+    outcome = chunk(web, tmp_path, "outage", 20, sink)
+    assert outcome.error is None and outcome.downloaded == 20 and sink.outages == 0
+    assert_disk_matches_sink(tmp_path, "outage", sink)
+
+    sink = FlakyDatabaseSink(outages=10**6)
+    outcome = chunk(web, tmp_path, "outage forever", 20, sink, outage_limit=1)
+    assert outcome.fault == "database unreachable for 1 s (connection refused)"
+    assert outcome.downloaded == 0
+    assert_disk_matches_sink(tmp_path, "outage forever", sink)
