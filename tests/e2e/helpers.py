@@ -98,21 +98,22 @@ def read_events(base_url: str, token: str, job_id: int, timeout: float = 90) -> 
     return events
 
 
-def drop_queued_chunks(stack: Stack) -> int:
-    """Remove the chunk messages waiting in the stack's broker, as a worker that took them and
-    died, or a broker restarted without persistence, would; returns how many there were."""
+def drop_queued(stack: Stack, queue: str = "crawl") -> int:
+    """Remove the messages waiting in the stack's broker for `queue`, as a worker that took
+    them and died, or a broker restarted without persistence, would; returns how many there
+    were."""
     if stack.kind == "sqlite":
         inbox = stack.data_dir / "broker" / "in"
-        messages = wait_for(lambda: sorted(inbox.glob("*.crawl.msg")) or None, 30,
-                            "the chunks' messages in the broker folder")
+        messages = wait_for(lambda: sorted(inbox.glob(f"*.{queue}.msg")) or None, 30,
+                            f"the {queue} messages in the broker folder")
         for message in messages:
             message.unlink()
         return len(messages)
     import redis
 
     conn = redis.Redis.from_url(stack.env["PIXCRAWLER_BROKER_URL"])
-    count = wait_for(lambda: conn.llen("crawl"), 30, "the chunks' messages in Redis")
-    conn.delete("crawl")
+    count = wait_for(lambda: conn.llen(queue), 30, f"the {queue} messages in Redis")
+    conn.delete(queue)
     return count
 
 

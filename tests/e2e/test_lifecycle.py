@@ -14,7 +14,7 @@ from tests.e2e.helpers import (
     assert_consistent,
     chunks,
     create_job,
-    drop_queued_chunks,
+    drop_queued,
     files_on_disk,
     plant_leftovers,
     progress,
@@ -160,7 +160,7 @@ def test_chunks_whose_message_was_lost_are_sent_again(live, users, fakeweb):
     user = users(live)
     job = create_job(user.client, ["taken then lost"], ["bing", "duckduckgo"], 20)
     start(user.client, job["id"])
-    assert drop_queued_chunks(live) == 2  # what taking them, or a broker restart, does
+    assert drop_queued(live) == 2  # what taking them, or a broker restart, does
     assert {c["status"] for c in chunks(user.client, job["id"])} == {"pending"}
 
     live.start_worker()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import signal
 from pathlib import Path
 
 import pytest
 from PIL import Image as PILImage
 from sqlalchemy import insert, select
 
-from tests.e2e.helpers import all_images, create_job, start, wait_finished
+from tests.e2e.helpers import all_images, create_job, drop_queued, start, wait_finished
 from tests.support.stack import wait_for
 from worker.db.models import Image, ValidationRun
 from worker.db.session import session_scope
@@ -117,3 +119,24 @@ def test_runs_under_contention_all_end(live, users, fakeweb):
     assert len(runs) == 50
     assert all(status == "completed" and done == batches == 8
                for status, batches, done in runs), runs
+
+
+def test_a_run_whose_batch_messages_were_lost_still_ends(live, users):
+    """The broker loses the run's batch messages (a Redis restart, a worker killed after
+    taking them): the unchecked images are sent again and the run completes."""
+    user = users(live)
+    job = create_job(user.client, ["lost batches"], ["bing"], 6)
+    start(user.client, job["id"])
+    assert wait_finished(user.client, job["id"], live)["status"] == "completed"
+    for proc in live.workers:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+    r = user.client.post(f"/validation/job/{job['id']}/", json={"level": "fast"})
+    assert r.status_code == 200 and len(r.json()["task_ids"]) == 3
+    assert drop_queued(live, "validation") == 3
+
+    live.start_worker()
+    summary = wait_run(user.client, job["id"], "fast")
+    assert summary["status"] == "completed"
+    assert summary["validated"] == summary["valid"] == 6

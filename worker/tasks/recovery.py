@@ -12,6 +12,9 @@ A chunk's task can be lost in three ways, and each has its sign:
   `chunk_stale_after` seconds is dead.
 Either way the chunk gets a new task id and goes back on the queue. The old task, should it
 still be alive or its message come back, sees the new id and stops; the new one resumes.
+
+A validation run ends once every image has its result, even if a batch's report was lost; if
+its batches' messages were lost, the unchecked images are sent again as new batches.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from celery.worker import state as worker_state
 from sqlalchemy import ColumnElement, delete, exists, select, update
 
 from worker.broker_queue import queued_task_ids
-from worker.celery_app import CRAWL_QUEUE, DOWNLOAD_TASK
+from worker.celery_app import CRAWL_QUEUE, VALIDATION_QUEUE
 from worker.db.dialects import dialect_insert
 from worker.db.models import (
     Chunk,
@@ -48,10 +51,11 @@ from worker.db.session import session_factory
 from worker.lifecycle import Dispatch, send
 from worker.settings import Settings
 from worker.tasks.validation import close_run
+from worker.validation_runs import Started, send_run
 
 log = logging.getLogger(__name__)
 _stop = threading.Event()
-_wake = threading.Event()  # a chunk's message was taken: say so before anyone sweeps
+_wake = threading.Event()  # a message was taken: say so before anyone sweeps
 _PRESENCE_MIN_GAP = 0.1  # seconds between two presence writes when messages pour in
 _STARTUP_GRACE = 2.0  # a chunk queued this recently may still be on its way to the broker
 
@@ -141,6 +145,50 @@ def forget_presence(settings: Settings, name: str) -> None:
         db.commit()
 
 
+def resend_lost_batches(settings: Settings, celery: Celery) -> int:
+    """Validation runs whose batch messages were all lost (a broker restart) while images
+    are still unchecked: send those images again as new batches of the run, their task ids
+    going on from the run's. Returns how many batches were sent."""
+    queued = queued_task_ids(settings, VALIDATION_QUEUE)
+    if queued is None:
+        return 0
+    alive = queued | live_holdings(settings)
+    cutoff = utcnow() - timedelta(seconds=settings.chunk_stale_after)
+    sent = 0
+    sessions = session_factory(settings)
+    with sessions() as db:
+        runs = db.execute(select(ValidationRun.id, ValidationRun.job_id, ValidationRun.level,
+                                 ValidationRun.task_offset, ValidationRun.batches)
+                          .where(ValidationRun.status == RunStatus.running,
+                                 ValidationRun.created_at < cutoff)).all()
+    for run_id, job_id, level, offset, batches in runs:
+        if any(f"task_{job_id}_{offset + i}" in alive for i in range(batches)):
+            continue
+        with sessions() as db:
+            unchecked = list(db.scalars(select(Image.id).where(
+                Image.validation_run_id == run_id,
+                Image.validation_status == ValidationStatus.pending).order_by(Image.id)))
+            if not unchecked:
+                continue  # close_runs ends it
+            size = settings.validation_batch_size
+            parts = [unchecked[i:i + size] for i in range(0, len(unchecked), size)]
+            grown = db.execute(
+                update(ValidationRun)
+                .where(ValidationRun.id == run_id, ValidationRun.status == RunStatus.running,
+                       ValidationRun.batches == batches)
+                .values(batches=ValidationRun.batches + len(parts))
+            ).rowcount
+            db.commit()
+        if not grown:
+            continue
+        ids = [f"task_{job_id}_{offset + batches + i}" for i in range(len(parts))]
+        log.warning("re-sending %d batch(es) of validation run %s, whose messages were lost",
+                    len(parts), run_id)
+        send_run(celery, job_id, level, Started(run_id, level, len(unchecked), ids, parts))
+        sent += len(parts)
+    return sent
+
+
 def close_runs(settings: Settings) -> int:
     """Close running validation runs whose images all have their result (a batch's report
     was lost); returns how many were closed."""
@@ -177,6 +225,7 @@ class _Recovery:
                 if time.monotonic() >= next_sweep:
                     sweep(self.settings, self.celery)
                     resend_stranded(self.settings, self.celery, self.settings.chunk_stale_after)
+                    resend_lost_batches(self.settings, self.celery)
                     close_runs(self.settings)
                     next_sweep = time.monotonic() + self.settings.recovery_interval
                 last_error = ""
@@ -219,8 +268,7 @@ def _start(sender=None, **_) -> None:
 
 @task_received.connect
 def _received(request=None, **_) -> None:
-    if request is not None and request.name == DOWNLOAD_TASK:
-        _wake.set()
+    _wake.set()
 
 
 @worker_shutdown.connect
