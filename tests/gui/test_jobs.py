@@ -326,6 +326,7 @@ def test_cancel_from_the_context_menu_then_retry_and_delete(qtbot, live, fakeweb
                     timeout=CRAWL_MS)
     qtbot.waitUntil(lambda: window.job_view.chunk_model.index(0, 0).data() == "30/30",
                     timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "delete" in window.actions.enabled(), timeout=WAIT_MS)
 
     press(qtbot, window, Qt.Key.Key_Delete)
     box = window.dialog
@@ -339,10 +340,11 @@ def test_cancel_from_the_context_menu_then_retry_and_delete(qtbot, live, fakeweb
 
 
 def test_a_job_with_failed_chunks_says_so_and_why(qtbot, live, fakeweb, users,
-                                                  make_controller):
+                                                  make_controller, request):
     """"completed" alone would hide the chunks that failed: the job view says how many, why,
     and that Retry resumes them."""
     fakeweb.config.blocked = {"bing"}
+    request.addfinalizer(fakeweb.config.blocked.clear)  # the fake web outlives this test
     user = users(live)
     job = user.client.post("/jobs", json={"name": "half blocked", "keywords": ["tern"],
                                           "engines": ["bing", "duckduckgo"],
