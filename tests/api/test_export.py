@@ -211,7 +211,7 @@ def test_split_is_deterministic_complete_and_stable(server, user):
     for row in rows:
         want = split_of(row["sha256"], splits)
         assert row["split"] == want
-        assert row["file"].startswith(f"{row['keyword']}/{want}/")
+        assert row["file"].startswith(f"{want}/{row['keyword']}/")
     assert {r["split"] for r in rows} == {"train", "val", "test"}
     placed = {r["image_id"]: r["file"] for r in rows}
     readme = first.read("README.md").decode()
@@ -464,3 +464,32 @@ def test_5000_images_stream_in_flat_memory(server, user, tmp_path):
     assert len(names) == count + len(DOCS)
     assert sum(1 for line in archive.open("manifest.jsonl")) == count
     print(f"{received / 2**20:.0f} MiB in {elapsed:.1f}s, API RSS +{growth:.1f} MiB")
+
+
+def test_duplicate_groups_never_straddle_splits(server, user):
+    """Each duplicate (exact or near) validation found goes where its kept image goes, at
+    every split ratio, even with include=all; other images follow their own hash."""
+    job_id = new_job(user.client, keywords=["cat"], engines=["bing"])
+    fill(server, job_id, [("cat", "bing", n, {}) for n in range(40)])
+    keepers = sorted(db_images(server, job_id).values(), key=lambda i: i.rank)
+    fill(server, job_id, [
+        ("cat", "bing", 100 + n, {"validation_status": "duplicate",
+                                  "validation_issues": ["near_duplicate" if n % 2 else
+                                                        "exact_duplicate"],
+                                  "validation_metrics": {"duplicate_of": keepers[n].id}})
+        for n in range(40)])
+    images = db_images(server, job_id)
+    keeper_of = {i.id: i.validation_metrics["duplicate_of"] for i in images.values()
+                 if i.validation_status == "duplicate"}
+    moved = 0
+    for spec in ("train:0.5,test:0.5", "train:0.8,val:0.1,test:0.1", "a:0.3,b:0.3,c:0.4"):
+        splits = [(name, float(f)) for name, f in (p.split(":") for p in spec.split(","))]
+        rows = {r["image_id"]: r for r in manifest(download(user.client, job_id, split=spec))[1]}
+        assert len(rows) == 80
+        for dup, keeper in keeper_of.items():
+            assert rows[dup]["split"] == rows[keeper]["split"]
+            assert rows[dup]["file"].startswith(f"{rows[keeper]['split']}/cat/")
+            moved += split_of(images[dup].sha256, splits) != rows[dup]["split"]
+        for keeper in keeper_of.values():
+            assert rows[keeper]["split"] == split_of(images[keeper].sha256, splits)
+    assert moved > 10  # the rule mattered: on their own hashes these would have straddled

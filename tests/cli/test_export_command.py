@@ -69,8 +69,8 @@ def test_crawl_warns_then_exports_zip_and_folders(live, users, cli, tmp_path):
     assert (written["format"], written["path"], written["images"]) == ("folder", str(folder), 4)
     embedded = live.kind == "sqlite"
     assert ("downloading the zip to unpack it here" in split.err) is not embedded
-    images = [f for f in files_under(folder) if f.startswith("export-fox/")]
-    assert len(images) == 4 and {f.split("/")[1] for f in images} <= {"train", "val"}
+    images = [f for f in files_under(folder) if f.split("/")[1:2] == ["export-fox"]]
+    assert len(images) == 4 and {f.split("/")[0] for f in images} <= {"train", "val"}
     rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
     assert sorted(r["file"] for r in rows) == images
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left"

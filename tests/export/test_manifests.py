@@ -64,6 +64,7 @@ def plan(splits: str | None = "train:0.8,val:0.2", include: str = "valid") -> Pl
         options=Options(include, parse_split(splits) if splits else ()),  # type: ignore[arg-type]
         folders={"cat": "cat", "dog": "dog"},
         validation=Validation("medium", "completed", WHEN, WHEN),
+        split_keys={},
         data_dir=Path("/nowhere"),
         exported_at=WHEN,
     )
@@ -72,7 +73,7 @@ def plan(splits: str | None = "train:0.8,val:0.2", include: str = "valid") -> Pl
 def spooled(*rows: tuple[SimpleNamespace, str | None]) -> Spool:
     spool = Spool()
     for img, split in rows:
-        folder = f"{img.keyword}/{split}" if split else img.keyword
+        folder = f"{split}/{img.keyword}" if split else img.keyword
         spool.add(manifest_row(img, f"{folder}/bing-{img.rank:04d}.jpg", split), img.bytes)
     return spool
 
@@ -179,7 +180,7 @@ def test_readme_describes_the_export():
     assert "- Validation: level medium, completed, finished 2026-03-01T12:00:05.250000Z" in text
     assert "- Split: train 0.8, val 0.2\n" in text
     assert "- Images: 4 (0.4 kB); missing files skipped: 1" in text
-    assert "`<keyword>/<split>/<file>`" in text
+    assert "`<split>/<class>/<file>`" in text
     assert "| Keyword | Folder | train | val | Total |" in text
     assert "| cat | `cat` | 2 | 1 | 3 |" in text and "| dog | `dog` | 0 | 1 | 1 |" in text
     assert "| **Total** |  | 2 | 2 | 4 |" in text
@@ -191,7 +192,7 @@ def test_readme_without_split_or_validation():
     with spooled((image(1), None), (image(2), None)) as spool:
         text = "".join(readme_md(replace(plan(None, "all"), validation=None), spool))
     assert "- Validation: not validated" in text and "(include=all)" in text
-    assert "- Split: none\n" in text and "`<keyword>/<file>`" in text
+    assert "- Split: none\n" in text and "`<class>/<file>`" in text
     assert "| Keyword | Folder | Images |\n" in text
     assert "| cat | `cat` | 2 |" in text and "| dog | `dog` | 0 |" in text
     assert "How the split was made" not in text and "## Missing files" not in text

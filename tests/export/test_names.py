@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from worker.export.names import archive_names, file_name, keyword_folders, slugify
@@ -59,3 +61,16 @@ def test_archive_names_are_header_safe():
     assert plain == "Ete-3.zip" and full == "Été-日本-3.zip"
     assert archive_names("日本", 4)[0] == "job-4.zip"
     assert archive_names('a"b\\c', 5)[0] == "a-b-c-5.zip"
+
+
+@pytest.mark.parametrize(("keyword", "folder"), [
+    ("test tube", "test+tube"), ("train", "train+"), ("dev board", "dev+board"),
+    ("validation", "validation+"), ("unit test", "unit-test+"), ("Test 2", "Test+2"),
+    ("contest", "contest"), ("red fox", "red-fox"), ("eval.set", "eval+set"),
+])
+def test_class_folders_never_read_as_split_names(keyword, folder):
+    """`datasets` takes any folder named with a split word, or with one next to "-._ " or a
+    digit, for that split, wherever it sits."""
+    assert keyword_folders([keyword]) == {keyword: folder}
+    words = re.split(r"[-._ 0-9]+", folder)
+    assert not set(words) & {"train", "test", "dev", "validation", "val", "valid", "eval"}

@@ -196,7 +196,7 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
     """What the dataset is and how it was made, for whoever finds the folder later."""
     splits = plan.options.splits
     filters = ", ".join(f"{k}={json.dumps(v)}" for k, v in plan.filters.items())
-    layout = "<keyword>/<split>/<file>" if splits else "<keyword>/<file>"
+    layout = "<split>/<class>/<file>" if splits else "<class>/<file>"
     if plan.options.include == "all":
         include = "all images, whatever their validation status (include=all)"
     else:
@@ -220,8 +220,11 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
             "",
             "## Layout",
             "",
-            f"ImageFolder layout: `{layout}`, one folder per keyword; file names are "
-            "`<engine>-<rank>-<first 12 hex digits of the SHA-256>.<ext>`.",
+            f"`{layout}`: the layout torchvision's `ImageFolder` and Hugging Face's "
+            "`imagefolder` read" + (", one root per split" if splits else "") + "; a class "
+            "is a keyword. Class folders are the keywords' slugs, with a '+' after a word "
+            "that loaders would take for a split name (`test tube` is `test+tube`). File "
+            "names are `<engine>-<rank>-<first 12 hex digits of the SHA-256>.<ext>`.",
             "",
             f"- `{MANIFEST_CSV}`, `{MANIFEST_JSONL}`: one row per image: where it came from "
             "(engine, query, rank, source and page URL, title), its licence and creator, its "
@@ -240,11 +243,13 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
             cumulative += split.fraction
             bounds.append(f"{split.name} below {cumulative:g}")
         yield (
-            "\n## How the split was made\n\nBy content, image by image: u = int(sha256[:16], "
-            "16) / 2^64 places each image in [0, 1), and it goes to the first split whose "
-            f"cumulative fraction exceeds u ({', '.join(bounds)}). An export made again puts "
-            "every image in the same split, and images added later never move the others; "
-            "split sizes are close to the fractions, not exact.\n"
+            "\n## How the split was made\n\nBy content: u = int(sha256[:16], 16) / 2^64 "
+            "places each image in [0, 1), and it goes to the first split whose cumulative "
+            f"fraction exceeds u ({', '.join(bounds)}). A duplicate (exact or near) that "
+            "validation found takes the place of the image it duplicates, so a duplicate "
+            "group never straddles splits. An export made again puts every image in the same "
+            "split, and images added later never move the others; split sizes are close to "
+            "the fractions, not exact.\n"
         )
     if spool.missing:
         yield (

@@ -7,6 +7,7 @@ Every name is one safe path part built from our own slug, never from a stored pa
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 
@@ -34,15 +35,42 @@ def slugify(text: str, fallback: str = "keyword") -> str:
     return f"{slug}-" if slug.lower() in WINDOWS_RESERVED else slug
 
 
+# Hugging Face `datasets` finds splits by path patterns: a folder named with one of these words
+# on its own, or next to one of these separators ("test-tube", "unit-test", "dev2"), is taken
+# for that split wherever it sits, so a class folder "test-tube" under "train/" would join the
+# test split too.
+SPLIT_WORDS = frozenset({"train", "training", "validation", "valid", "dev", "val", "test",
+                         "testing", "eval", "evaluation"})
+_LOADER_SEPARATORS = re.compile(r"([-._ 0-9]+)")
+
+
+def loader_safe(folder: str) -> str:
+    """`folder` with a '+' after every split word, in place of the separator that follows it
+    ("test-tube" -> "test+tube", "train" -> "train+", "dev2" -> "dev+2"): no loader then takes
+    the class folder for a split, and the name still reads as the keyword."""
+    parts = _LOADER_SEPARATORS.split(folder)  # words at even places, separators between
+    if not any(word.lower() in SPLIT_WORDS for word in parts[0::2]):
+        return folder
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2 == 1 and parts[i - 1].lower() in SPLIT_WORDS:
+            part = "+" + part.lstrip("-._ ")
+        out.append(part)
+    if parts[-1].lower() in SPLIT_WORDS:
+        out.append("+")
+    return "".join(out)
+
+
 def keyword_folders(keywords: Iterable[str]) -> dict[str, str]:
-    """keyword -> folder, in first-seen order, unique even on case-insensitive file systems:
-    a later keyword whose slug is taken gets '-2', '-3', ... ("C++", "C#" -> "C", "C-2")."""
+    """keyword -> class folder, in first-seen order, unique even on case-insensitive file
+    systems: a later keyword whose slug is taken gets '-2', '-3', ... ("C++", "C#" -> "C",
+    "C-2"). Folders are `loader_safe`."""
     folders: dict[str, str] = {}
     taken: set[str] = set()
     for keyword in keywords:
         if keyword in folders:
             continue
-        base = slugify(keyword)
+        base = loader_safe(slugify(keyword))
         name, n = base, 1
         while name.casefold() in taken:
             n += 1

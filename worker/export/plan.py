@@ -78,8 +78,11 @@ class Plan:
     engines: tuple[str, ...]
     filters: dict[str, Any]
     options: Options
-    folders: dict[str, str]  # keyword -> folder, job keywords first
+    folders: dict[str, str]  # keyword -> class folder, job keywords first
     validation: Validation | None
+    # image id -> the sha256 its split follows: a duplicate's is its kept image's, so a
+    # duplicate group never straddles splits. Images not listed follow their own.
+    split_keys: dict[int, str]
     data_dir: Path
     exported_at: datetime
 
@@ -88,11 +91,14 @@ class Plan:
         return names.archive_names(self.job_name, self.job_id)
 
     def place(self, row: Row) -> tuple[str | None, str]:
-        """(split, path inside the export) of one image row."""
-        split = assign(row.sha256, self.options.splits) if self.options.splits else None
+        """(split, path inside the export) of one image row: `<split>/<class>/<file>`, or
+        `<class>/<file>` without splits, the layout torchvision's ImageFolder and the
+        `datasets` imagefolder loader read."""
+        splits = self.options.splits
+        split = assign(self.split_keys.get(row.id, row.sha256), splits) if splits else None
         folder = self.folders[row.keyword]
         name = names.file_name(row.engine, row.rank, row.sha256, row.format)
-        return split, f"{folder}/{split}/{name}" if split else f"{folder}/{name}"
+        return split, f"{split}/{folder}/{name}" if split else f"{folder}/{name}"
 
 
 def make_plan(session: Session, job: Job, options: Options, data_dir: Path) -> Plan:
@@ -122,9 +128,29 @@ def make_plan(session: Session, job: Job, options: Options, data_dir: Path) -> P
         options=options,
         folders=names.keyword_folders(keywords),
         validation=validation,
+        split_keys=_split_keys(session, job.id) if options.splits else {},
         data_dir=Path(data_dir),
         exported_at=utcnow(),
     )
+
+
+def _split_keys(session: Session, job_id: int) -> dict[int, str]:
+    """Each duplicate (exact or near) the latest validation found -> its kept image's sha256."""
+    keepers: dict[int, int] = {}
+    rows = session.execute(select(Image.id, Image.validation_metrics).where(
+        Image.job_id == job_id, Image.validation_status == ValidationStatus.duplicate))
+    for image_id, metrics in rows:
+        keeper = (metrics or {}).get("duplicate_of")
+        if isinstance(keeper, int):
+            keepers[image_id] = keeper
+    if not keepers:
+        return {}
+    ids = sorted(set(keepers.values()))
+    sha = {}
+    for start in range(0, len(ids), BATCH):
+        sha.update(session.execute(select(Image.id, Image.sha256).where(
+            Image.job_id == job_id, Image.id.in_(ids[start:start + BATCH]))).all())
+    return {image_id: sha[keeper] for image_id, keeper in keepers.items() if keeper in sha}
 
 
 def image_rows(session: Session, plan: Plan) -> Iterator[Row]:
