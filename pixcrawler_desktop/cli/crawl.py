@@ -11,26 +11,20 @@ import argparse
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from pixcrawler_desktop.cli.config import default_data_dir
 from pixcrawler_desktop.cli.context import Context
-from pixcrawler_desktop.cli.dataset import (
-    Dataset,
-    Fetch,
-    check_destination,
-    local_reader,
-    write_dataset,
-)
 from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageError
+from pixcrawler_desktop.cli.export import check_destination, write_folder
 from pixcrawler_desktop.cli.filters import filters_from
 from pixcrawler_desktop.cli.follow import cancel_and_wait, follow_job, wait_validation
 from pixcrawler_desktop.cli.interrupt import Interrupt
 from pixcrawler_desktop.cli.output import chunk_warnings, outcome_line
 from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import Session, local_session, remote_session
-from pixcrawler_desktop.client import ApiError, Image, Job, PixCrawlerClient, ValidationSummary
+from pixcrawler_desktop.client import ApiError, Job, PixCrawlerClient, ValidationSummary
 
-IMAGES_PAGE = 500
 MAX_NAME = 200
 
 
@@ -79,21 +73,20 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
                 summary = wait_validation(client, job.id, view, stop, say=out.warn)
         finally:
             view.close()
-        images = all_images(client, job.id)
-        out.info(f"Writing {len(images)} images to {folder} …")
-        fetch = local_reader(session.data_dir) if session.data_dir else _remote_reader(client)
-        dataset = write_dataset(folder, job.keywords, images, fetch)
+        dataset = write_folder(client, job.id, folder, ctx)
         interrupted = stop.requested
     job = client.job(job.id)
     chunks = client.chunks(job.id)
     warnings = chunk_warnings(chunks)
-    for line in dataset.skipped:
-        out.warn(line)
+    missing = dataset["missing"] or 0
+    if missing:
+        out.warn(f"{missing} images were left out because their files are gone; the "
+                 "dataset's README.md lists them")
     _report(ctx, job, final.status, dataset, summary, interrupted, warnings,
             outcome_line(job.id, final.status, chunks))
     if interrupted:
         return INTERRUPTED
-    if job.status != "completed" or dataset.skipped or (summary and summary.status == "failed"):
+    if job.status != "completed" or missing or (summary and summary.status == "failed"):
         return API_ERROR
     return OK
 
@@ -113,28 +106,12 @@ def _create_and_start(client: PixCrawlerClient, args: argparse.Namespace) -> Job
     return job
 
 
-def all_images(client: PixCrawlerClient, job_id: int) -> list[Image]:
-    images: dict[int, Image] = {}
-    page = 1
-    while True:
-        batch = client.images(job_id, page=page, page_size=IMAGES_PAGE)
-        for image in batch.items:
-            images.setdefault(image.id, image)
-        if not batch.items or page * IMAGES_PAGE >= batch.total:
-            return sorted(images.values(), key=lambda i: i.id)
-        page += 1
-
-
-def _remote_reader(client: PixCrawlerClient) -> Fetch:
-    return lambda image: client.image_bytes(image.id)
-
-
 def _default_name(keywords: list[str]) -> str:
     name = "crawl: " + ", ".join(keywords)
     return name if len(name) <= MAX_NAME else name[: MAX_NAME - 1] + "…"
 
 
-def _report(ctx: Context, job: Job, status: str, dataset: Dataset,
+def _report(ctx: Context, job: Job, status: str, dataset: dict[str, Any],
             summary: ValidationSummary | None, interrupted: bool, warnings: list[str],
             ending: str) -> None:
     """The warnings were said on stderr while crawling; --json also gets them here."""
@@ -143,12 +120,11 @@ def _report(ctx: Context, job: Job, status: str, dataset: Dataset,
         "status": status,
         "interrupted": interrupted,
         "warnings": warnings,
-        "dataset": {"folder": str(dataset.folder), "images": len(dataset.rows),
-                    "skipped": dataset.skipped, "manifest_csv": str(dataset.manifest_csv),
-                    "manifest_jsonl": str(dataset.manifest_jsonl)},
+        "dataset": {"folder": dataset["path"], "images": dataset["images"],
+                    "bytes": dataset["bytes"], "missing": dataset["missing"] or 0},
         "validation": summary,
     }
-    lines = [ending, f"{len(dataset.rows)} images saved to {dataset.folder}"]
+    lines = [ending, f"{dataset['images']} images saved to {dataset['path']}"]
     if summary is not None:
         lines.append(f"Validation ({summary.level}) {summary.status}: {summary.valid} valid, "
                      f"{summary.invalid} invalid, {summary.duplicate} duplicate")

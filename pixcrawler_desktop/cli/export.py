@@ -3,7 +3,8 @@
 A zip is downloaded as the server streams it. A folder is written by the server itself when it
 runs on this computer (embedded mode: no copy over HTTP); any other server's zip is downloaded
 and unpacked here. Either way the result appears whole or not at all, and Ctrl-C leaves
-nothing behind.
+nothing behind. `pixcrawler crawl` writes its dataset the same way: the server's export is the
+one dataset writer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from pixcrawler_desktop.cli.context import Context
-from pixcrawler_desktop.cli.dataset import check_destination
 from pixcrawler_desktop.cli.exitcodes import OK, UsageError
 from pixcrawler_desktop.cli.extract import extract_dataset
 from pixcrawler_desktop.cli.progress import byte_progress
@@ -42,6 +42,13 @@ def split_spec(text: str) -> str:
     return ",".join(f"{n.strip()}:{v.strip()}" for n, _, v in (p.partition(":") for p in parts))
 
 
+def check_destination(folder: Path) -> None:
+    """Refuse a folder that already holds files: mixing two datasets in one would leave files
+    that the new manifest does not list."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FileExistsError(f"{folder} already exists and is not an empty folder")
+
+
 def run(args: argparse.Namespace, ctx: Context) -> int:
     out = Path(args.out).expanduser().resolve()
     if not args.zip:
@@ -51,7 +58,11 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             raise UsageError(f"--out: {exc}") from None
     session = remote_session(args, ctx.token_store())
     with session.client as client:
-        result = _zip(client, args, ctx, out) if args.zip else _folder(client, args, ctx, out)
+        if args.zip:
+            result = _zip(client, args, ctx, out)
+        else:
+            result = write_folder(client, args.job, out, ctx, include=args.include,
+                                  split=args.split)
     ctx.out.data(result, _summary(result))
     if result.get("missing"):
         ctx.out.warn(
@@ -79,13 +90,14 @@ def _zip(
     }
 
 
-def _folder(
-    client: PixCrawlerClient, args: argparse.Namespace, ctx: Context, out: Path
-) -> dict[str, Any]:
+def write_folder(client: PixCrawlerClient, job_id: int, out: Path, ctx: Context, *,
+                 include: str = "all", split: str | None = None) -> dict[str, Any]:
+    """The job's dataset as the folder `out`: written by this computer's own server, else
+    downloaded as a zip and unpacked."""
     if is_local_server(client.base_url):
-        ctx.out.info(f"Writing job {args.job}'s dataset to {out} …")
+        ctx.out.info(f"Writing job {job_id}'s dataset to {out} …")
         try:
-            written = client.export_to_folder(args.job, out, include=args.include, split=args.split)
+            written = client.export_to_folder(job_id, out, include=include, split=split)
         except ForbiddenError:  # a server-mode server here (or not your job: the GET says)
             ctx.out.info(
                 "This server writes folders only in embedded mode; downloading the "
@@ -93,20 +105,20 @@ def _folder(
             )
         else:
             return {
-                "job_id": args.job,
+                "job_id": job_id,
                 "format": "folder",
                 "path": written.path,
                 "bytes": written.bytes,
                 "images": written.images,
                 "missing": written.missing,
             }
-    with _scratch(out) as scratch, byte_progress(ctx.out, f"job {args.job} export") as progress:
+    with _scratch(out) as scratch, byte_progress(ctx.out, f"job {job_id} export") as progress:
         archive = client.download_export(
-            args.job, scratch / DOWNLOAD, include=args.include, split=args.split, progress=progress
+            job_id, scratch / DOWNLOAD, include=include, split=split, progress=progress
         )
         done = extract_dataset(archive, out)
     return {
-        "job_id": args.job,
+        "job_id": job_id,
         "format": "folder",
         "path": str(done.folder),
         "bytes": done.bytes,

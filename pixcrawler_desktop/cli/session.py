@@ -26,11 +26,9 @@ from pixcrawler_desktop.local.signin import sign_in_local
 
 @dataclass
 class Session:
-    """A signed-in client; `data_dir` is set when the server is the local backend, whose
-    image files can then be copied straight from disk."""
+    """A signed-in client."""
 
     client: PixCrawlerClient
-    data_dir: Path | None = None
 
 
 def read_password(args: argparse.Namespace) -> str:
@@ -111,7 +109,7 @@ def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Ses
             raise CliError(f"the local backend did not start: {exc}", CONNECTION) from None
         client = PixCrawlerClient(url, token_store=MemoryTokenStore())
         sign_in_local(client, data_dir)
-        yield Session(client, data_dir)
+        yield Session(client)
     finally:
         if client is not None:
             client.close()

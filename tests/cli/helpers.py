@@ -12,19 +12,20 @@ import psutil
 
 from tests.fakeweb.server import FakeWeb
 
-MANIFESTS = {"manifest.csv", "manifest.jsonl"}
+# What an export writes beside the images.
+DOCUMENTS = {"manifest.csv", "manifest.jsonl", "README.md", "ATTRIBUTION.md"}
 
 
 def check_dataset(folder: Path, keyword_folders: set[str]) -> list[dict]:
-    """One folder per keyword, every file listed once in both manifests with its sha256, and
-    no temporary file left; returns the manifest rows."""
+    """One folder per keyword (the server's export), every file listed once in both manifests
+    with its sha256, and no temporary file left; returns the manifest rows."""
     rows = [json.loads(line) for line in (folder / "manifest.jsonl").read_text().splitlines()]
     with (folder / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         table = list(csv.DictReader(fh))
     assert [int(r["image_id"]) for r in table] == [r["image_id"] for r in rows]
     assert {p.name for p in folder.iterdir() if p.is_dir()} == keyword_folders
     files = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-             if p.is_file() and p.name not in MANIFESTS}
+             if p.is_file() and p.relative_to(folder).as_posix() not in DOCUMENTS}
     assert files == {r["file"] for r in rows}, "files and manifest rows differ"
     assert len(rows) == len({r["sha256"] for r in rows})
     for row in rows:

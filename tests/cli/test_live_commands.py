@@ -54,7 +54,7 @@ def test_crawl_on_a_server(live, users, cli, tmp_path, fakeweb):
     assert result.code == 0, result.err
     report = result.json()
     assert report["status"] == "completed" and report["interrupted"] is False
-    assert report["dataset"]["images"] == 8 and report["dataset"]["skipped"] == []
+    assert report["dataset"]["images"] == 8 and report["dataset"]["missing"] == 0
     assert report["validation"]["status"] == "completed"
 
     rows = check_dataset(out, {"remote-cat", "remote-dog"})

@@ -1,7 +1,5 @@
-"""Names inside an export: keyword folders, image files and the archive's download name.
+"""Names inside an export: class folders, image files and the archive's download name.
 
-The rules match the desktop CLI's dataset writer (``pixcrawler_desktop/cli/dataset.py``), so a
-dataset looks the same however it was made; the worker cannot import it, hence this module.
 Every name is one safe path part built from our own slug, never from a stored path.
 """
 
