@@ -95,8 +95,9 @@ def jobs_show(args: argparse.Namespace, ctx: Context) -> int:
     with _client(args, ctx) as client:
         job = client.job(args.job)
         chunks = client.chunks(args.job)
-    ctx.out.data({**job.model_dump(mode="json", by_alias=True), "chunks": chunks},
-                 job_details(job, chunks))
+        reviews = client.review_counts(args.job)
+    ctx.out.data({**job.model_dump(mode="json", by_alias=True), "chunks": chunks,
+                  "review": reviews}, job_details(job, chunks, reviews))
     return OK
 
 

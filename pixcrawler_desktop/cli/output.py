@@ -69,7 +69,7 @@ def job_rows(jobs: Sequence[Job]) -> list[str]:
     return _columns(rows)
 
 
-def job_details(job: Job, chunks: Sequence[Chunk]) -> list[str]:
+def job_details(job: Job, chunks: Sequence[Chunk], reviews: dict[str, int]) -> list[str]:
     """`jobs show`: the job's fields, then one line per keyword × engine chunk."""
     lines = [
         f"job {job.id}: {job.name}",
@@ -78,6 +78,9 @@ def job_details(job: Job, chunks: Sequence[Chunk]) -> list[str]:
         f"  engines     {', '.join(job.engines)}",
         f"  max images  {job.max_images} per keyword",
         f"  images      {job.downloaded_images}",
+        f"  reviewed    {reviews['accepted'] + reviews['rejected']} of "
+        f"{sum(reviews.values())}: {reviews['accepted']} accepted, "
+        f"{reviews['rejected']} rejected",
         f"  chunks      {job.completed_chunks} completed, {job.active_chunks} active, "
         f"{job.failed_chunks} failed, {job.cancelled_chunks} cancelled of {job.total_chunks}",
         f"  filters     {describe_filters(job.filters)}",

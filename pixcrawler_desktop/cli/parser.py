@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "zip file (an existing folder: the server's file name inside it)")
     p.add_argument("--zip", action="store_true", help="save the zip instead of a folder")
     p.add_argument("--include", choices=EXPORT_INCLUDE, default="all",
-                   help="all images, or only those validation found valid (default: all)")
+                   help="all images but rejected ones (default), those validation found "
+                        "valid, or only those a person accepted (reviewed)")
     p.add_argument("--split", type=export.split_spec, metavar="SPEC",
                    help="train/val/test folders by fraction, e.g. train:0.8,val:0.1,test:0.1")
     return parser

@@ -29,6 +29,7 @@ from pixcrawler_desktop.client.errors import (
 )
 from pixcrawler_desktop.client.models import (
     FINISHED,
+    REVIEW_STATES,
     CancelResult,
     Chunk,
     Engine,
@@ -386,14 +387,30 @@ class PixCrawlerClient:
 
     def images(self, job_id: int, *, page: int = 1, page_size: int = 200,
                keyword: str | None = None, validation: str | None = None,
-               engine: str | None = None) -> Page[Image]:
+               engine: str | None = None, review: str | None = None) -> Page[Image]:
         params: dict[str, Any] = {"page": page, "page_size": page_size}
         for name, value in (("keyword", keyword), ("validation", validation),
-                            ("engine", engine)):
+                            ("engine", engine), ("review", review)):
             if value is not None:
                 params[name] = value
         return Page[Image].model_validate(
             self._call("GET", f"/jobs/{job_id}/images", params=params).json())
+
+    def review(self, image_id: int, state: str) -> Image:
+        """Set one image's review state (unreviewed, accepted or rejected)."""
+        response = self._call("PATCH", f"/images/{image_id}", json={"review": state})
+        return Image.model_validate(response.json())
+
+    def review_many(self, job_id: int, image_ids: Sequence[int], state: str) -> int:
+        """Set one review state on many images of the job at once; how many were set."""
+        response = self._call("PATCH", f"/jobs/{job_id}/images",
+                              json={"ids": list(image_ids), "review": state})
+        return int(response.json()["updated"])
+
+    def review_counts(self, job_id: int) -> dict[str, int]:
+        """How many of the job's images are in each review state."""
+        return {state: self.images(job_id, page_size=1, review=state).total
+                for state in REVIEW_STATES}
 
     def image_bytes(self, image_id: int) -> bytes:
         return self._call("GET", f"/images/{image_id}/file").content

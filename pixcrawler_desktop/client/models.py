@@ -26,7 +26,8 @@ COLORS = (
     "any", "color", "grayscale", "red", "orange", "yellow", "green", "teal", "blue", "purple",
     "pink", "white", "gray", "black", "brown",
 )  # fmt: skip
-EXPORT_INCLUDE = ("all", "valid")
+EXPORT_INCLUDE = ("all", "valid", "reviewed")
+REVIEW_STATES = ("unreviewed", "accepted", "rejected")
 
 
 class _Model(BaseModel):
@@ -150,6 +151,7 @@ class Image(_Model):
     validation_level: str | None = None
     validation_issues: list[str] = Field(default_factory=list)
     validation_metrics: dict[str, Any] = Field(default_factory=dict)
+    review: str = "unreviewed"  # a person's decision: unreviewed | accepted | rejected
 
 
 class Page(_Model, Generic[T]):

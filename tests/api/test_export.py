@@ -277,7 +277,7 @@ def test_include_valid(server, user):
 @pytest.mark.parametrize(
     ("params", "detail"),
     [
-        ({"include": "some"}, "include must be 'all' or 'valid', got 'some'"),
+        ({"include": "some"}, "include must be 'all', 'valid' or 'reviewed', got 'some'"),
         (
             {"split": "train"},
             "split must be a comma list of name:fraction like "

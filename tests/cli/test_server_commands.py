@@ -199,3 +199,20 @@ def test_validate_wait_gives_up_on_a_run_that_stalls(server, users, cli, monkeyp
     result = cli("validate", str(job["id"]), "--level", "fast", "--wait")
     assert result.code == 1, result.err
     assert "checked no image for 1 s (0 of 1 done): is a worker running?" in result.err
+
+
+def test_jobs_show_counts_reviews(server, users, cli):
+    from tests.api.test_export import db_images, fill
+
+    user = users(server)
+    sign_in(cli, server, user)
+    job = cli("--json", "jobs", "create", "reviewed", "--max-images", "3").json()
+    fill(server, job["id"], [("reviewed", "bing", n, {}) for n in range(3)])
+    first, second, _ = sorted(db_images(server, job["id"]))
+    user.client.patch(f"/images/{first}", json={"review": "accepted"})
+    user.client.patch(f"/images/{second}", json={"review": "rejected"})
+    shown = cli("jobs", "show", str(job["id"]))
+    assert shown.code == 0, shown.err
+    assert "  reviewed    2 of 3: 1 accepted, 1 rejected" in shown.out.splitlines()
+    as_json = cli("--json", "jobs", "show", str(job["id"])).json()
+    assert as_json["review"] == {"unreviewed": 1, "accepted": 1, "rejected": 1}

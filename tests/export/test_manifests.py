@@ -176,7 +176,7 @@ def test_readme_describes_the_export():
     assert "job 7 on 2026-03-01T12:00:05.250000Z" in text
     assert "- Keywords: cat, dog\n" in text and "- Engines: bing\n" in text
     assert '- Filters: `safe_search=true, license="any"`' in text
-    assert "- Included: only images validated as valid (include=valid)" in text
+    assert "- Included: images validated as valid that no person rejected (include=valid)" in text
     assert "- Validation: level medium, completed, finished 2026-03-01T12:00:05.250000Z" in text
     assert "- Split: train 0.8, val 0.2\n" in text
     assert "- Images: 4 (0.4 kB); missing files skipped: 1" in text

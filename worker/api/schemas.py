@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 
 from worker.crawl.engines import ENGINES
 from worker.crawl.filters import COLORS, IMAGE_TYPES, LICENSES
-from worker.db.models import JobStatus
+from worker.db.models import JobStatus, ReviewState
 
 T = TypeVar("T")
 
@@ -197,6 +197,25 @@ class ImageOut(BaseModel):
     validation_level: str | None
     validation_issues: list[str]
     validation_metrics: dict
+    review: ReviewState
+
+
+MAX_REVIEW_IDS = 1000
+
+
+class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    review: ReviewState
+
+
+class ReviewManyIn(ReviewIn):
+    ids: list[int] = Field(min_length=1, max_length=MAX_REVIEW_IDS,
+                           description=f"Images of the job, at most {MAX_REVIEW_IDS} at once")
+
+
+class ReviewManyOut(BaseModel):
+    updated: int
+    review: ReviewState
 
 
 class EngineOut(BaseModel):

@@ -146,12 +146,21 @@ class Chunk(Base):
     job: Mapped[Job] = relationship(back_populates="chunks")
 
 
+class ReviewState(enum.StrEnum):
+    """A person's decision on an image, which export honours."""
+
+    unreviewed = "unreviewed"
+    accepted = "accepted"
+    rejected = "rejected"
+
+
 class Image(Base):
     __tablename__ = "images"
     __table_args__ = (
         UniqueConstraint("job_id", "sha256"),
         Index("ix_images_chunk_rank", "chunk_id", "rank"),
         Index("ix_images_job_validation", "job_id", "validation_status"),
+        Index("ix_images_job_review", "job_id", "review"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -185,6 +194,8 @@ class Image(Base):
     validation_metrics: Mapped[dict] = mapped_column(JSON, default=dict)
     pixel_hash: Mapped[str | None] = mapped_column(String(64))  # decoded pixels, for exact dups
     phash: Mapped[str | None] = mapped_column(String(16))  # 64-bit perceptual hash, hex
+    review: Mapped[ReviewState] = mapped_column(_enum(ReviewState, "review_state"),
+                                                default=ReviewState.unreviewed)
 
 
 class RunStatus(enum.StrEnum):

@@ -197,10 +197,12 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
     splits = plan.options.splits
     filters = ", ".join(f"{k}={json.dumps(v)}" for k, v in plan.filters.items())
     layout = "<split>/<class>/<file>" if splits else "<class>/<file>"
-    if plan.options.include == "all":
-        include = "all images, whatever their validation status (include=all)"
-    else:
-        include = "only images validated as valid (include=valid)"
+    include = {
+        "all": "all images but those a person rejected, whatever their validation status "
+               "(include=all)",
+        "valid": "images validated as valid that no person rejected (include=valid)",
+        "reviewed": "only images a person accepted (include=reviewed)",
+    }[plan.options.include]
     split_text = ", ".join(f"{s.name} {s.fraction:g}" for s in splits) or "none"
     yield "\n".join(
         [

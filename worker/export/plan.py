@@ -16,12 +16,14 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from worker.crawl.filters import SearchFilters
-from worker.db.models import Image, Job, ValidationRun, ValidationStatus, utcnow
+from worker.db.models import Image, Job, ReviewState, ValidationRun, ValidationStatus, utcnow
 from worker.export import names
 from worker.export.split import Split, assign, parse_split
 
-Include = Literal["all", "valid"]
-INCLUDE: tuple[Include, ...] = ("all", "valid")
+# all: every image a person did not reject; valid: of those, the ones validation passed;
+# reviewed: only the ones a person accepted.
+Include = Literal["all", "valid", "reviewed"]
+INCLUDE: tuple[Include, ...] = ("all", "valid", "reviewed")
 BATCH = 500
 
 # The columns an export needs (not the validation metrics or hashes, which can be large).
@@ -52,7 +54,7 @@ def parse_options(include: str | None, split: str | None) -> Options:
     """Options from the request's strings; a blank split means no split."""
     include = include or "all"
     if include not in INCLUDE:
-        raise OptionError(f"include must be 'all' or 'valid', got {include!r}")
+        raise OptionError(f"include must be 'all', 'valid' or 'reviewed', got {include!r}")
     try:
         splits = parse_split(split) if split and split.strip() else ()
     except ValueError as exc:
@@ -163,6 +165,10 @@ def image_rows(session: Session, plan: Plan) -> Iterator[Row]:
             .order_by(Image.engine, Image.rank, Image.id)
             .execution_options(yield_per=BATCH)
         )
+        if plan.options.include == "reviewed":
+            query = query.where(Image.review == ReviewState.accepted)
+        else:
+            query = query.where(Image.review != ReviewState.rejected)
         if plan.options.include == "valid":
             query = query.where(Image.validation_status == ValidationStatus.valid)
         yield from session.execute(query)

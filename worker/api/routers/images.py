@@ -1,4 +1,4 @@
-"""Image files, served only to the owner of the image's job."""
+"""Image files and review decisions, for the owner of the image's job only."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse
 
 from worker.api.deps import DB, UserId, owned_job
+from worker.api.schemas import ImageOut, ReviewIn
 from worker.db.models import Image
 
 router = APIRouter(prefix="/images", tags=["images"])
@@ -26,3 +27,15 @@ def image_file(image_id: int, request: Request, user_id: UserId, db: DB) -> File
     if not path.is_relative_to(root) or not path.is_file():
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Image file not found on disk")
     return FileResponse(path, media_type=MEDIA_TYPES.get(image.format, "application/octet-stream"))
+
+
+@router.patch("/{image_id}", response_model=ImageOut)
+def review_image(image_id: int, body: ReviewIn, user_id: UserId, db: DB) -> Image:
+    """Set the image's review state: `accepted`, `rejected` or back to `unreviewed`."""
+    image = db.get(Image, image_id)
+    if image is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Image not found")
+    owned_job(db, image.job_id, user_id)
+    image.review = body.review
+    db.commit()
+    return image

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from worker.api.deps import DB, UserId, check_owner, owned_job
 from worker.api.schemas import (
@@ -26,12 +26,23 @@ from worker.api.schemas import (
     JobOut,
     Page,
     ProgressOut,
+    ReviewManyIn,
+    ReviewManyOut,
     StartOut,
 )
 from worker.crawl.engines import engine_status
 from worker.crawl.filters import SearchFilters
 from worker.crawl.storage import JobStorage
-from worker.db.models import FINISHED, Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
+from worker.db.models import (
+    FINISHED,
+    Chunk,
+    Image,
+    Job,
+    JobStatus,
+    ReviewState,
+    ValidationStatus,
+    utcnow,
+)
 from worker.lifecycle import (
     OPEN,
     JobSnapshot,
@@ -335,14 +346,33 @@ def job_chunks(job_id: int, user_id: UserId, db: DB) -> list[Chunk]:
     return list(db.scalars(select(Chunk).where(Chunk.job_id == job_id).order_by(Chunk.id)))
 
 
+@router.patch("/{job_id}/images", response_model=ReviewManyOut)
+def review_images(job_id: int, body: ReviewManyIn, user_id: UserId, db: DB) -> ReviewManyOut:
+    """Set one review state on many images of the job at once; all or none: 404 naming the
+    ids that are not images of this job."""
+    owned_job(db, job_id, user_id)
+    ids = sorted(set(body.ids))
+    found = set(db.scalars(select(Image.id).where(Image.job_id == job_id, Image.id.in_(ids))))
+    if unknown := [i for i in ids if i not in found]:
+        shown = ", ".join(map(str, unknown[:20])) + (" …" if len(unknown) > 20 else "")
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            detail=f"No image of job {job_id} has id {shown}")
+    db.execute(update(Image).where(Image.job_id == job_id, Image.id.in_(ids))
+               .values(review=body.review))
+    db.commit()
+    return ReviewManyOut(updated=len(ids), review=body.review)
+
+
 @router.get("/{job_id}/images", response_model=Page[ImageOut])
 def job_images(
     job_id: int, user_id: UserId, db: DB, page: PageNo = 1, page_size: PageSize = 100,
     keyword: str | None = None, engine: str | None = None,
-    validation: ValidationStatus | None = None,
+    validation: ValidationStatus | None = None, review: ReviewState | None = None,
 ) -> Page[ImageOut]:
     owned_job(db, job_id, user_id)
     where = [Image.job_id == job_id]
+    if review is not None:
+        where.append(Image.review == review)
     if keyword is not None:
         where.append(Image.keyword == keyword)
     if engine is not None:
