@@ -70,7 +70,8 @@ def test_parse_options():
     assert parse_options(None, None) == Options("all", ())
     assert parse_options("valid", "  ") == Options("valid", ())
     assert parse_options("all", "a:0.5,b:0.5").splits == parse_split("a:0.5,b:0.5")
-    with pytest.raises(OptionError, match="include must be 'all', 'valid' or 'reviewed', got 'some'"):
+    with pytest.raises(OptionError,
+                       match="include must be 'all', 'valid' or 'reviewed', got 'some'"):
         parse_options("some", None)
     with pytest.raises(OptionError, match="add up to 1"):
         parse_options("all", "a:0.5")
