@@ -1,5 +1,6 @@
-"""The gallery: a job's images as thumbnails with validation badges, filterable by keyword
-and outcome, each openable full size and, for a local server, showable in its folder.
+"""The gallery: a job's images as thumbnails with validation badges, filterable by keyword,
+outcome and review state, each openable full size and, for a local server, showable in its
+folder. Review mode takes decisions from the keyboard (see ui.review).
 
 Image metadata comes in pages in the background; while a job runs, new pages are fetched
 at most once a second however fast progress events arrive. Thumbnails are loaded only for
@@ -10,13 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QListView,
     QMenu,
+    QMessageBox,
     QPushButton,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -31,6 +33,7 @@ from pixcrawler_desktop.ui.forms import role_label
 from pixcrawler_desktop.ui.gallery_model import GalleryFilter, GalleryModel
 from pixcrawler_desktop.ui.imageviewer import ImageDialog
 from pixcrawler_desktop.ui.localfiles import local_file, show_in_folder
+from pixcrawler_desktop.ui.review import Reviewer, keys_text
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.tasks import TaskRunner
 from pixcrawler_desktop.ui.theme import themed_icon
@@ -41,6 +44,8 @@ PAGE_SIZE = 200  # parsing a page holds the GIL: small pages keep the UI thread 
 REFRESH_MS = 1000
 OUTCOME_LABELS = {"valid": "Valid", "invalid": "Invalid", "duplicate": "Duplicates",
                   "pending": "Not validated"}
+REVIEW_LABELS = {"unreviewed": "Unreviewed", "accepted": "Accepted", "rejected": "Rejected"}
+ACCEPT_KEYS = (Qt.Key.Key_P, Qt.Key.Key_A)
 
 
 class GalleryView(QWidget):
@@ -63,6 +68,7 @@ class GalleryView(QWidget):
         self.thumbnails.ready.connect(self.model.thumbnail_ready)
         self.proxy = GalleryFilter(self)
         self.proxy.setSourceModel(self.model)
+        self.keys_sheet: QMessageBox | None = None
         self._loading = False
         self._again = False
         self._generation = 0
@@ -83,6 +89,18 @@ class GalleryView(QWidget):
             self.outcome_combo.addItem(resources.pixmap(f"badge-{outcome}", 16), label, outcome)
         self.outcome_combo.currentIndexChanged.connect(
             lambda _: self.proxy.set_outcome(self.outcome_combo.currentData()))
+        self.review_combo = QComboBox(objectName="review_filter")
+        self.review_combo.addItem("All reviews", None)
+        for state, label in REVIEW_LABELS.items():
+            self.review_combo.addItem(label, state)
+        self.review_combo.currentIndexChanged.connect(
+            lambda _: self.proxy.set_review(self.review_combo.currentData()))
+        self.review_button = QPushButton("Review", objectName="review_mode")
+        self.review_button.setCheckable(True)
+        self.review_button.setToolTip("Review from the keyboard: P or A accepts, X rejects, "
+                                      "U undoes, ? lists the keys")
+        self.review_button.toggled.connect(self._review_toggled)
+        self.review_label = role_label("", "subtle", wrap=False, name="review_count")
         self.count_label = role_label("", "subtle", wrap=False, name="gallery_count")
         self.open_button = QPushButton("Open", objectName="open_image")
         self.open_button.setIcon(themed_icon("image"))
@@ -93,7 +111,10 @@ class GalleryView(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.keyword_combo)
         bar.addWidget(self.outcome_combo)
+        bar.addWidget(self.review_combo)
         bar.addWidget(self.count_label, 1)
+        bar.addWidget(self.review_label)
+        bar.addWidget(self.review_button)
         bar.addWidget(self.open_button)
         bar.addWidget(self.folder_button)
 
@@ -117,6 +138,11 @@ class GalleryView(QWidget):
         self.view.selectionModel().currentChanged.connect(self._current_changed)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.installEventFilter(self)
+        self.reviewer = Reviewer(self.view, self.proxy, self.model, self.thumbnails,
+                                 self.client, self.runner, self)
+        self.reviewer.changed.connect(self._update_count)
+        self.reviewer.failed.connect(self.failed)
         self.proxy.rowsInserted.connect(self._update_count)
         self.proxy.rowsRemoved.connect(self._update_count)
         self.proxy.modelReset.connect(self._update_count)
@@ -141,6 +167,7 @@ class GalleryView(QWidget):
 
     def set_client(self, client: PixCrawlerClient) -> None:
         self.client = client
+        self.reviewer.client = client
         self.thumbnails.reset(client)
 
     def set_data_dir(self, data_dir: Path | None) -> None:
@@ -283,6 +310,46 @@ class GalleryView(QWidget):
         folder.setEnabled(self._local_path is not None)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
+    # -- review -------------------------------------------------------------------------
+    def _review_toggled(self, on: bool) -> None:
+        if on:
+            self.view.setFocus()
+            if not self.view.currentIndex().isValid() and self.proxy.rowCount():
+                self.view.setCurrentIndex(self.proxy.index(0, 0))
+            self.reviewer.prefetch()
+        self._update_count()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Review mode's keys on the thumbnail grid (the arrows move as they always do)."""
+        if (watched is self.view and event.type() == QEvent.Type.KeyPress
+                and self.review_button.isChecked()):
+            key = event.key()
+            if key in ACCEPT_KEYS:
+                self.reviewer.decide("accepted")
+                return True
+            if key == Qt.Key.Key_X:
+                self.reviewer.decide("rejected")
+                return True
+            if key == Qt.Key.Key_U:
+                self.reviewer.undo()
+                return True
+            if key == Qt.Key.Key_Question or event.text() == "?":
+                self.show_keys()
+                return True
+            if key in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+                self.reviewer.move(-1 if key == Qt.Key.Key_Left else 1)
+                return True
+        return super().eventFilter(watched, event)
+
+    def show_keys(self) -> None:
+        """The keys of review mode, in a sheet that stays open beside the grid."""
+        if self.keys_sheet is None:
+            self.keys_sheet = QMessageBox(QMessageBox.Icon.Information, "Review keys",
+                                          keys_text(), QMessageBox.StandardButton.Close, self)
+            self.keys_sheet.setObjectName("review_keys")
+            self.keys_sheet.setModal(False)
+        self.keys_sheet.show()
+
     def _update_count(self, *_args: object) -> None:
         shown, known = self.proxy.rowCount(), len(self.model.images())
         self.list_area.show_content(known > 0, "No images yet. They appear here as the crawl "
@@ -293,4 +360,7 @@ class GalleryView(QWidget):
             self.count_label.setText(f"{known} images")
         else:
             self.count_label.setText(f"{shown} of {known} images shown")
+        reviewed, loaded = self.reviewer.counts()
+        self.review_label.setText(f"{reviewed} of {max(loaded, self.total)} reviewed"
+                                  if loaded else "")
         self._enable_buttons()

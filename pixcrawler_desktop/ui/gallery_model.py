@@ -44,6 +44,9 @@ def image_tooltip(image: Image) -> str:
     return "\n".join(lines)
 
 
+REVIEW_MARKS = {"unreviewed": "", "accepted": "✓ ", "rejected": "✗ "}
+
+
 class GalleryModel(QAbstractListModel):
     def __init__(self, thumbnails: Thumbnails | None = None,
                  parent: QObject | None = None) -> None:
@@ -63,7 +66,7 @@ class GalleryModel(QAbstractListModel):
             return None
         image = self._images[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{image.keyword} #{image.rank}"
+            return f"{REVIEW_MARKS[image.review]}{image.keyword} #{image.rank}"
         if role == Qt.ItemDataRole.DecorationRole:
             if self._thumbnails is None:
                 return None
@@ -118,12 +121,13 @@ class GalleryModel(QAbstractListModel):
 
 
 class GalleryFilter(QSortFilterProxyModel):
-    """Filters by keyword and validation outcome (None means any)."""
+    """Filters by keyword, validation outcome and review state (None means any)."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._keyword: str | None = None
         self._outcome: str | None = None
+        self._review: str | None = None
 
     def set_keyword(self, keyword: str | None) -> None:
         self.beginFilterChange()
@@ -135,10 +139,17 @@ class GalleryFilter(QSortFilterProxyModel):
         self._outcome = outcome or None
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def set_review(self, review: str | None) -> None:
+        self.beginFilterChange()
+        self._review = review or None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
     def filterAcceptsRow(self, source_row: int, source_parent: Index) -> bool:
         image = self.sourceModel().index(source_row, 0, source_parent).data(roles.OBJECT)
         if image is None:
             return False
         if self._keyword is not None and image.keyword != self._keyword:
+            return False
+        if self._review is not None and image.review != self._review:
             return False
         return self._outcome is None or image.validation_status == self._outcome

@@ -320,6 +320,7 @@ def test_cancel_from_the_context_menu_then_retry_and_delete(qtbot, live, fakeweb
                     timeout=WAIT_MS)
     fakeweb.config.latency = 0.0
 
+    qtbot.waitUntil(lambda: "retry" in window.actions.enabled(), timeout=WAIT_MS)
     click_action(qtbot, window, "retry")
     wait_status(qtbot, window, "Job retried with 1 tasks")
     qtbot.waitUntil(lambda: window.jobs.model.job(job["id"]).status == "completed",
