@@ -73,7 +73,7 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
                 summary = wait_validation(client, job.id, view, stop, say=out.warn)
         finally:
             view.close()
-        dataset = write_folder(client, job.id, folder, ctx)
+        dataset = write_folder(client, job.id, folder, ctx, export_format=args.format)
         interrupted = stop.requested
     job = client.job(job.id)
     chunks = client.chunks(job.id)

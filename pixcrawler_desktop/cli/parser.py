@@ -14,7 +14,12 @@ from pixcrawler_desktop.cli import commands, crawl, export
 from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import EPILOG
 from pixcrawler_desktop.cli.filters import add_filter_options
-from pixcrawler_desktop.client import EXPORT_INCLUDE, JOB_STATUSES, VALIDATION_LEVELS
+from pixcrawler_desktop.client import (
+    EXPORT_FORMATS,
+    EXPORT_INCLUDE,
+    JOB_STATUSES,
+    VALIDATION_LEVELS,
+)
 
 DEFAULT_ENGINES = "bing,duckduckgo"
 DEFAULT_MAX_IMAGES = 100
@@ -39,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     _job_options(p)
     p.add_argument("--out", required=True, metavar="DIR",
                    help="dataset folder to create (must be new or empty)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="imagefolder",
+                   help="the dataset's format, as for `export` (default: imagefolder)")
     p.add_argument("--data-dir", metavar="DIR",
                    help="local backend's data folder (default: PIXCRAWLER_DATA_DIR or the user "
                         "data folder)")
@@ -82,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include", choices=EXPORT_INCLUDE, default="all",
                    help="all images but rejected ones (default), those validation found "
                         "valid, or only those a person accepted (reviewed)")
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="imagefolder",
+                   help="imagefolder (default): <split>/<class>/<file> and manifests; "
+                        "huggingface: the same, with metadata.jsonl and a dataset card")
     p.add_argument("--split", type=export.split_spec, metavar="SPEC",
                    help="train/val/test folders by fraction, e.g. train:0.8,val:0.1,test:0.1")
     return parser

@@ -15,6 +15,7 @@ from pixcrawler_desktop.client.errors import (
 )
 from pixcrawler_desktop.client.models import (
     COLORS,
+    EXPORT_FORMATS,
     EXPORT_INCLUDE,
     FINISHED,
     IMAGE_TYPES,
@@ -54,6 +55,7 @@ from pixcrawler_desktop.client.tokens import (
 
 __all__ = [
     "COLORS",
+    "EXPORT_FORMATS",
     "EXPORT_INCLUDE",
     "FINISHED",
     "IMAGE_TYPES",

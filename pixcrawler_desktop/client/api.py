@@ -434,7 +434,7 @@ class PixCrawlerClient:
     # -- export --------------------------------------------------------------------------
 
     def download_export(self, job_id: int, dest: Path, *, include: str = "all",
-                        split: str | None = None,
+                        split: str | None = None, export_format: str = "imagefolder",
                         progress: Callable[[int], None] | None = None) -> Path:
         """Stream the job's dataset zip to `dest` (a folder: the server's file name inside
         it); returns the file written.
@@ -444,7 +444,8 @@ class PixCrawlerClient:
         any error, or when `progress(bytes_so_far)` raises to cancel, the temporary file is
         removed and the exception propagates. `split` is "train:0.8,val:0.1,test:0.1".
         """
-        params = {"include": include, **({"split": split} if split else {})}
+        params = {"include": include, "format": export_format,
+                  **({"split": split} if split else {})}
         limits = httpx.Timeout(self.timeout, read=max(self.timeout, EXPORT_SILENCE))
         response = self._open_stream("GET", f"/jobs/{job_id}/export", params=params,
                                      timeout=limits)
@@ -476,11 +477,12 @@ class PixCrawlerClient:
         return target
 
     def export_to_folder(self, job_id: int, path: Path | str, *, include: str = "all",
-                         split: str | None = None) -> ExportResult:
+                         split: str | None = None,
+                         export_format: str = "imagefolder") -> ExportResult:
         """Have the server write the dataset into the folder `path` on its own disk, which is
         this computer's only for a server in embedded mode (others answer 403). The folder
         must be new or empty (409); the server writes it atomically."""
-        body: dict[str, Any] = {"path": str(path), "include": include}
+        body: dict[str, Any] = {"path": str(path), "include": include, "format": export_format}
         if split:
             body["split"] = split
         limits = httpx.Timeout(self.timeout, read=FOLDER_EXPORT_TIMEOUT)

@@ -27,6 +27,7 @@ COLORS = (
     "pink", "white", "gray", "black", "brown",
 )  # fmt: skip
 EXPORT_INCLUDE = ("all", "valid", "reviewed")
+EXPORT_FORMATS = ("imagefolder", "huggingface")
 REVIEW_STATES = ("unreviewed", "accepted", "rejected")
 
 

@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, QStandardPaths, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -41,6 +42,10 @@ from pixcrawler_desktop.ui.forms import Field, FieldErrors, role_label
 from pixcrawler_desktop.ui.tasks import TaskRunner
 
 SPLITS = (("train", 80), ("val", 10), ("test", 10))
+FORMAT_LABELS = {
+    "imagefolder": "Image folders (torchvision ImageFolder, manifests)",
+    "huggingface": "Hugging Face imagefolder (metadata.jsonl and a dataset card)",
+}
 PROGRESS_EVERY = 0.1  # seconds between progress signals: the UI needs no more
 NO_FOLDER = (
     "This server cannot write folders (it is not this computer's own server in "
@@ -114,11 +119,19 @@ class ExportDialog(QDialog):
         self.valid_radio = QRadioButton(
             "Only images validation found valid", objectName="include_valid"
         )
+        self.reviewed_radio = QRadioButton(
+            "Only images you accepted in review", objectName="include_reviewed"
+        )
+        self.all_radio.setToolTip("Images you rejected in review are always left out")
         self.all_radio.setChecked(True)
         self.valid_radio.setEnabled(False)
         self.valid_radio.setToolTip("Checking whether the job was validated…")
-        include = self._column(self.all_radio, self.valid_radio)
-        self._group(self.all_radio, self.valid_radio)
+        include = self._column(self.all_radio, self.valid_radio, self.reviewed_radio)
+        self._group(self.all_radio, self.valid_radio, self.reviewed_radio)
+
+        self.format_combo = QComboBox(objectName="export_format")
+        for key, label in FORMAT_LABELS.items():
+            self.format_combo.addItem(label, key)
 
         self.split_check = QCheckBox("Split into folders by fraction", objectName="split")
         self.split_spins: dict[str, QSpinBox] = {}
@@ -183,12 +196,13 @@ class ExportDialog(QDialog):
         )
         self._destination_changed()
 
-        fields = [Field("include", include), Field("split", split_box), Field("path", destination)]
+        fields = [Field("include", include), Field("format", self.format_combo),
+                  Field("split", split_box), Field("path", destination)]
         self.form_error = role_label(role="error", name="form_error")
         self.errors = FieldErrors(fields, self.form_error)
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        for label, field in zip(("Images", "Split", "Save to"), fields, strict=True):
+        for label, field in zip(("Images", "Format", "Split", "Save to"), fields, strict=True):
             form.addRow(label, field.container)
 
         self.progress_bar = QProgressBar(objectName="export_progress")
@@ -281,7 +295,12 @@ class ExportDialog(QDialog):
             self.folder_radio.setChecked(True)
 
     def include(self) -> str:
+        if self.reviewed_radio.isChecked():
+            return "reviewed"
         return "valid" if self.valid_radio.isChecked() else "all"
+
+    def export_format(self) -> str:
+        return self.format_combo.currentData()
 
     def split(self) -> str | None:
         if not self.split_check.isChecked():
@@ -311,6 +330,7 @@ class ExportDialog(QDialog):
         if dest is None:
             return
         client, job_id, include, split = self.client, self.job.id, self.include(), self.split()
+        export_format = self.export_format()
         self._cancel.clear()
         self._set_running(True)
         if self.zip_radio.isChecked():
@@ -318,7 +338,8 @@ class ExportDialog(QDialog):
             self.progress_text.setText("Waiting for the server…")
             self.runner.run(
                 lambda: client.download_export(
-                    job_id, dest, include=include, split=split, progress=report
+                    job_id, dest, include=include, split=split, export_format=export_format,
+                    progress=report,
                 ),
                 self._downloaded,
                 self._failed,
@@ -327,7 +348,8 @@ class ExportDialog(QDialog):
         else:
             self.progress_text.setText("The server is writing the folder…")
             self.runner.run(
-                lambda: client.export_to_folder(job_id, dest, include=include, split=split),
+                lambda: client.export_to_folder(job_id, dest, include=include, split=split,
+                                                export_format=export_format),
                 self._written,
                 self._failed,
                 owner=self,
@@ -405,7 +427,8 @@ class ExportDialog(QDialog):
         self.progress_bar.setVisible(running)
         self.export_button.setEnabled(not running)
         self.export_button.setText("Exporting…" if running else "Export")
-        for widget in (self.all_radio, self.split_check, self.zip_radio, self.zip_edit):
+        for widget in (self.all_radio, self.reviewed_radio, self.format_combo,
+                       self.split_check, self.zip_radio, self.zip_edit):
             widget.setEnabled(not running)
         self.valid_radio.setEnabled(not running and self.validated)
         self.folder_radio.setEnabled(not running and self.folder_allowed)

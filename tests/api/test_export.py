@@ -287,6 +287,8 @@ def test_include_valid(server, user):
         ({"split": "train:0.5,train:0.5"}, "split name 'train' is given twice"),
         ({"split": "a/b:1"}, "split name 'a/b' must be 1-32 letters, digits, '_' or '-'"),
         ({"split": "a:0,b:1"}, "split 'a' needs a fraction above 0, got 0"),
+        ({"format": "tfrecord"},
+         "format must be one of imagefolder, huggingface, got 'tfrecord'"),
     ],
 )
 def test_bad_options_are_422_with_one_line(user, params, detail):

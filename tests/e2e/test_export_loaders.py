@@ -78,3 +78,42 @@ def test_imagefolder_follows_torchvisions_rules(live, users, tmp_path):
     assert Counter(c for c in classes for _ in (plain / c).iterdir()) == Counter(
         map(class_of, rows))
     assert os.path.commonpath([r["file"] for r in rows]) == ""
+
+
+def test_huggingface_format_loads_with_its_metadata_and_card(live, users, tmp_path,
+                                                             monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    import datasets
+    import yaml
+
+    root, rows = exported(live, users, tmp_path, split=SPLIT, format="huggingface")
+    loaded = datasets.load_dataset("imagefolder", data_dir=str(root),
+                                   cache_dir=str(tmp_path / "hf-cache"))
+    assert set(loaded) == set(HF_SPLITS.values())
+    for split, name in HF_SPLITS.items():
+        want = sorted((r["sha256"], KEYWORDS.index(r["keyword"]), r["source_url"])
+                      for r in rows if r["split"] == split)
+        got = loaded[name]
+        assert {"image", "label", "keyword", "source_url", "sha256", "validation_status",
+                "license"} <= set(got.features)
+        assert sorted(zip(got["sha256"], got["label"], got["source_url"], strict=True)) == want
+    assert loaded["train"][0]["image"].size == (320, 240)
+
+    text = (root / "README.md").read_text()
+    assert text.startswith("---\n")
+    card = yaml.safe_load(text.split("---\n")[1])
+    assert card["configs"][0]["data_files"] == [
+        {"split": s, "path": f"{s}/**"} for s in HF_SPLITS]
+    label = next(f for f in card["dataset_info"]["features"] if f["name"] == "label")
+    assert label["dtype"]["class_label"]["names"] == {str(n): k for n, k in enumerate(KEYWORDS)}
+    counts = {s["name"]: s["num_examples"] for s in card["dataset_info"]["splits"]}
+    assert counts == {s: sum(r["split"] == s for r in rows) for s in HF_SPLITS}
+    assert "# e2e" in text  # the README's own text follows the front matter
+
+    plain, rows = exported(live, users, tmp_path / "plain", format="huggingface")
+    lines = (plain / "metadata.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["file_name"] for line in lines) == sorted(
+        r["file"] for r in rows)
+    assert len(datasets.load_dataset("imagefolder", data_dir=str(plain),
+                                     cache_dir=str(tmp_path / "hf-cache-2"))["train"]) == 60

@@ -275,9 +275,12 @@ def test_warnings_in_the_grid_then_export_as_zip_and_folder(
         dialog = window.dialog
         set_checked(qtbot, dialog.folder_radio, True)
         type_into(qtbot, dialog.folder_edit, str(folder))
+        dialog.format_combo.setCurrentIndex(dialog.format_combo.findData("huggingface"))
         qtbot.mouseClick(dialog.export_button, LEFT)
         if attempt == 0:
             wait_status(qtbot, window, "Exported 4 images of “Export herons”", str(folder))
+            assert len((folder / "metadata.jsonl").read_text().splitlines()) == 4
+            assert (folder / "README.md").read_text().startswith("---\nconfigs:\n")
     error = dialog.errors.fields["path"].error
     qtbot.waitUntil(lambda: error.isVisibleTo(dialog), timeout=WAIT_MS)
     assert error.text() == f"Folder {folder} is not empty"

@@ -18,7 +18,7 @@ from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from worker.export import manifests
+from worker.export import hub, manifests
 from worker.export.plan import Plan, image_rows
 from worker.export.spool import Spool
 
@@ -92,10 +92,18 @@ def entries(session: Session, plan: Plan, spool: Spool) -> Iterator[Entry]:
 
 
 def documents(plan: Plan, spool: Spool) -> list[tuple[str, Iterator[str]]]:
-    """The text files, in writing order, each a lazy stream of text."""
-    return [
+    """The text files, in writing order, each a lazy stream of text; the README last (a
+    dataset with its README is complete)."""
+    docs = [
         (manifests.MANIFEST_CSV, manifests.csv_text(spool.rows())),
         (manifests.MANIFEST_JSONL, manifests.jsonl_text(spool.json_lines())),
         (manifests.ATTRIBUTION, manifests.attribution_md(plan, spool)),
-        (manifests.README, manifests.readme_md(plan, spool)),
     ]
+    if plan.options.format == "huggingface":
+        docs += [(hub.metadata_name(split),
+                  hub.metadata_jsonl(plan, spool.rows_of_split(split), split))
+                 for split in hub.split_folders(plan)]
+        docs.append((manifests.README, hub.card(plan, spool)))
+    else:
+        docs.append((manifests.README, manifests.readme_md(plan, spool)))
+    return docs

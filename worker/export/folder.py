@@ -68,6 +68,7 @@ def _fill(session: Session, plan: Plan, spool: Spool, staging: Path) -> int:
     written = images.bytes
     for name, text in documents(plan, spool):
         path = staging / name
+        path.parent.mkdir(parents=True, exist_ok=True)  # a split may have no images
         with path.open("x", encoding="utf-8", newline="") as out:
             for piece in text:
                 out.write(piece)

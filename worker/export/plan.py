@@ -24,6 +24,10 @@ from worker.export.split import Split, assign, parse_split
 # reviewed: only the ones a person accepted.
 Include = Literal["all", "valid", "reviewed"]
 INCLUDE: tuple[Include, ...] = ("all", "valid", "reviewed")
+# imagefolder: the images in <split>/<class>/ with our manifests; huggingface: the same, plus
+# a metadata.jsonl per split and a dataset card for the Hugging Face hub.
+Format = Literal["imagefolder", "huggingface"]
+FORMATS: tuple[Format, ...] = ("imagefolder", "huggingface")
 BATCH = 500
 
 # The columns an export needs (not the validation metrics or hashes, which can be large).
@@ -48,18 +52,23 @@ class NotValidated(Exception):
 class Options:
     include: Include = "all"
     splits: tuple[Split, ...] = ()
+    format: Format = "imagefolder"
 
 
-def parse_options(include: str | None, split: str | None) -> Options:
+def parse_options(include: str | None, split: str | None,
+                  export_format: str | None = None) -> Options:
     """Options from the request's strings; a blank split means no split."""
     include = include or "all"
+    export_format = export_format or "imagefolder"
+    if export_format not in FORMATS:
+        raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {export_format!r}")
     if include not in INCLUDE:
         raise OptionError(f"include must be 'all', 'valid' or 'reviewed', got {include!r}")
     try:
         splits = parse_split(split) if split and split.strip() else ()
     except ValueError as exc:
         raise OptionError(str(exc)) from None
-    return Options(include, splits)  # type: ignore[arg-type]
+    return Options(include, splits, export_format)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +96,11 @@ class Plan:
     split_keys: dict[int, str]
     data_dir: Path
     exported_at: datetime
+
+    @property
+    def classes(self) -> list[str]:
+        """The keywords in label order: a label is an index into this list."""
+        return list(self.folders)
 
     @property
     def download_names(self) -> tuple[str, str]:

@@ -69,6 +69,13 @@ class Spool:
         for (text,) in self._db.execute("SELECT row FROM entries ORDER BY seq"):
             yield text
 
+    def rows_of_split(self, split: str | None) -> Iterator[dict[str, Any]]:
+        """Manifest rows of one split (None: the export has no splits), in export order."""
+        for (text,) in self._db.execute(
+            "SELECT row FROM entries WHERE split IS ? ORDER BY seq", (split,)
+        ):
+            yield json.loads(text)
+
     def rows(self) -> Iterator[dict[str, Any]]:
         """Manifest rows in export order."""
         for text in self.json_lines():

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import anyio
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict
@@ -38,6 +38,7 @@ class FolderExportIn(BaseModel):
     path: str
     include: str = "all"
     split: str | None = None
+    format: str = "imagefolder"
 
 
 class FolderExportOut(BaseModel):
@@ -48,11 +49,12 @@ class FolderExportOut(BaseModel):
 
 
 def _plan(
-    request: Request, db: Session, job_id: int, user_id: int, include: str | None, split: str | None
+    request: Request, db: Session, job_id: int, user_id: int, include: str | None,
+    split: str | None, export_format: str | None,
 ) -> Plan:
     """422 for bad options, 404/403 for the job, 400 for include=valid without validation."""
     try:
-        options = parse_options(include, split)
+        options = parse_options(include, split, export_format)
     except OptionError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     job = owned_job(db, job_id, user_id)
@@ -105,9 +107,11 @@ def export_zip(
     db: DB,
     include: str = "all",
     split: str | None = None,
+    export_format: Annotated[str, Query(alias="format")] = "imagefolder",
 ) -> StreamingResponse:
-    """The dataset as a zip, streamed: ``<keyword>/[<split>/]<file>`` plus manifests."""
-    plan = _plan(request, db, job_id, user_id, include, split)
+    """The dataset as a zip, streamed: ``[<split>/]<class>/<file>`` plus manifests; with
+    format=huggingface also a metadata.jsonl per split and a dataset card."""
+    plan = _plan(request, db, job_id, user_id, include, split, export_format)
     parts = _zip_bytes(request.app.state.sessions, plan)
     return _ClosingStream(
         parts,
@@ -129,7 +133,7 @@ def export_folder(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"path must be an absolute folder path, got {body.path!r}",
         )
-    plan = _plan(request, db, job_id, user_id, body.include, body.split)
+    plan = _plan(request, db, job_id, user_id, body.include, body.split, body.format)
     try:
         result = write_folder(db, plan, dest)
     except FolderNotEmpty as exc:
