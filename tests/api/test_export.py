@@ -495,3 +495,41 @@ def test_duplicate_groups_never_straddle_splits(server, user):
         for keeper in keeper_of.values():
             assert rows[keeper]["split"] == split_of(images[keeper].sha256, splits)
     assert moved > 10  # the rule mattered: on their own hashes these would have straddled
+
+
+def test_readme_counts_near_duplicate_pairs_across_splits(server, user):
+    """Measured with the job's own perceptual hashes: 0 once validation grouped the pairs,
+    the true count when it did not (brute force here, independently of the server)."""
+    import random
+
+    rng = random.Random(5)
+    job_id = new_job(user.client, keywords=["cat"], engines=["bing"])
+    hashes = [rng.getrandbits(64) for _ in range(30)]
+    fill(server, job_id, [("cat", "bing", n, {"phash": f"{h:016x}"})
+                          for n, h in enumerate(hashes)])
+    keepers = sorted(db_images(server, job_id).values(), key=lambda i: i.rank)
+    near = [h ^ (1 << rng.randrange(64)) ^ (1 << rng.randrange(64)) for h in hashes]
+    fill(server, job_id, [
+        ("cat", "bing", 100 + n, {"phash": f"{h:016x}", "validation_status": "duplicate",
+                                  "validation_issues": ["near_duplicate"],
+                                  "validation_metrics": {"duplicate_of": keepers[n].id}})
+        for n, h in enumerate(near)])
+    spec, splits = "train:0.5,test:0.5", [("train", 0.5), ("test", 0.5)]
+    readme = download(user.client, job_id, split=spec).read("README.md").decode()
+    assert "Near-duplicate pairs across splits: 0 (" in readme
+
+    with session_scope(server.settings()) as db:  # as if validation had missed them
+        db.execute(update(Image).where(Image.job_id == job_id)
+                   .values(validation_status="pending", validation_metrics={}))
+    images = list(db_images(server, job_id).values())
+    place = [(split_of(i.sha256, splits), int(i.phash, 16)) for i in images]
+    want = sum(1 for a in range(len(place)) for b in range(a + 1, len(place))
+               if place[a][0] != place[b][0] and (place[a][1] ^ place[b][1]).bit_count() <= 10)
+    assert want > 0
+    readme = download(user.client, job_id, split=spec).read("README.md").decode()
+    assert f"Near-duplicate pairs across splits: {want} (" in readme
+
+    bare = new_job(user.client, name="bare", keywords=["dog"], engines=["bing"])
+    fill(server, bare, [("dog", "bing", n, {}) for n in range(4)])
+    readme = download(user.client, bare, split=spec).read("README.md").decode()
+    assert "Near-duplicate pairs across splits: not measured" in readme

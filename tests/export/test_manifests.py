@@ -65,6 +65,7 @@ def plan(splits: str | None = "train:0.8,val:0.2", include: str = "valid") -> Pl
         folders={"cat": "cat", "dog": "dog"},
         validation=Validation("medium", "completed", WHEN, WHEN),
         split_keys={},
+        cross_split_pairs=None,
         data_dir=Path("/nowhere"),
         exported_at=WHEN,
     )

@@ -253,6 +253,13 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
             "split, and images added later never move the others; split sizes are close to "
             "the fractions, not exact.\n"
         )
+        pairs = plan.cross_split_pairs
+        yield (
+            f"\nNear-duplicate pairs across splits: {pairs} (measured with the perceptual "
+            "hashes of the job's slow validation).\n" if pairs is not None else
+            "\nNear-duplicate pairs across splits: not measured (a slow validation computes "
+            "the perceptual hashes this needs).\n"
+        )
     if spool.missing:
         yield (
             f"\n## Missing files\n\n{spool.missing} image(s) are recorded in the job but their "

@@ -7,18 +7,20 @@ refused with a clear error up front; the image rows are read later, in batches, 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from worker.crawl.filters import SearchFilters
 from worker.db.models import Image, Job, ReviewState, ValidationRun, ValidationStatus, utcnow
 from worker.export import names
 from worker.export.split import Split, assign, parse_split
+from worker.validate.duplicates import cross_group_pairs
+from worker.validate.thresholds import Thresholds
 
 # all: every image a person did not reject; valid: of those, the ones validation passed;
 # reviewed: only the ones a person accepted.
@@ -94,6 +96,9 @@ class Plan:
     # image id -> the sha256 its split follows: a duplicate's is its kept image's, so a
     # duplicate group never straddles splits. Images not listed follow their own.
     split_keys: dict[int, str]
+    # Near-duplicate pairs (by the perceptual hashes of a slow validation) whose two images
+    # fall in different splits; None when there are no splits or no such hashes.
+    cross_split_pairs: int | None
     data_dir: Path
     exported_at: datetime
 
@@ -117,8 +122,10 @@ class Plan:
         return split, f"{split}/{folder}/{name}" if split else f"{folder}/{name}"
 
 
-def make_plan(session: Session, job: Job, options: Options, data_dir: Path) -> Plan:
-    """Everything but the image rows; NotValidated when include=valid cannot be honoured."""
+def make_plan(session: Session, job: Job, options: Options, data_dir: Path,
+              near_distance: int = Thresholds().near_duplicate_max_distance) -> Plan:
+    """Everything but the image rows; NotValidated when include=valid cannot be honoured.
+    `near_distance` is the near-duplicate threshold the job was validated with."""
     run = session.scalar(
         select(ValidationRun)
         .where(ValidationRun.job_id == job.id)
@@ -135,7 +142,8 @@ def make_plan(session: Session, job: Job, options: Options, data_dir: Path) -> P
     validation = (
         Validation(run.level, str(run.status), run.created_at, run.finished_at) if run else None
     )
-    return Plan(
+    split_keys = _split_keys(session, job.id) if options.splits else {}
+    plan = Plan(
         job_id=job.id,
         job_name=job.name,
         keywords=tuple(job.keywords),
@@ -144,10 +152,37 @@ def make_plan(session: Session, job: Job, options: Options, data_dir: Path) -> P
         options=options,
         folders=names.keyword_folders(keywords),
         validation=validation,
-        split_keys=_split_keys(session, job.id) if options.splits else {},
+        split_keys=split_keys,
+        cross_split_pairs=None,
         data_dir=Path(data_dir),
         exported_at=utcnow(),
     )
+    if not options.splits:
+        return plan
+    return replace(plan, cross_split_pairs=_cross_split_pairs(session, plan, near_distance))
+
+
+def _cross_split_pairs(session: Session, plan: Plan, near_distance: int) -> int | None:
+    """Count the near-duplicate pairs the export's splits would separate."""
+    hashed = []
+    query = _included(select(Image.id, Image.sha256, Image.phash), plan).where(
+        Image.job_id == plan.job_id, Image.phash.is_not(None))
+    for image_id, sha256, phash in session.execute(query.execution_options(yield_per=BATCH)):
+        split = assign(plan.split_keys.get(image_id, sha256), plan.options.splits)
+        hashed.append((split, int(phash, 16)))
+    return cross_group_pairs(hashed, near_distance) if hashed else None
+
+
+def _included(query: Select, plan: Plan) -> Select:
+    """The include rule: never rejected images; only accepted ones for `reviewed`; only
+    valid ones for `valid`."""
+    if plan.options.include == "reviewed":
+        query = query.where(Image.review == ReviewState.accepted)
+    else:
+        query = query.where(Image.review != ReviewState.rejected)
+    if plan.options.include == "valid":
+        query = query.where(Image.validation_status == ValidationStatus.valid)
+    return query
 
 
 def _split_keys(session: Session, job_id: int) -> dict[int, str]:
@@ -179,10 +214,4 @@ def image_rows(session: Session, plan: Plan) -> Iterator[Row]:
             .order_by(Image.engine, Image.rank, Image.id)
             .execution_options(yield_per=BATCH)
         )
-        if plan.options.include == "reviewed":
-            query = query.where(Image.review == ReviewState.accepted)
-        else:
-            query = query.where(Image.review != ReviewState.rejected)
-        if plan.options.include == "valid":
-            query = query.where(Image.validation_status == ValidationStatus.valid)
-        yield from session.execute(query)
+        yield from session.execute(_included(query, plan))

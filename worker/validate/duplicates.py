@@ -14,7 +14,7 @@ the reason a good copy of it is dropped.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import combinations
 
@@ -77,6 +77,27 @@ def near_pairs(hashed: Sequence[tuple[int, int]], max_distance: int) -> Iterator
     values = np.array(distinct, dtype=np.uint64)
     for i, j in _candidate_pairs(values, max_distance):
         yield ids_by_hash[distinct[i]][0], ids_by_hash[distinct[j]][0]
+
+
+def cross_group_pairs(hashed: Sequence[tuple[str, int]], max_distance: int) -> int:
+    """How many pairs of items, in different groups, have hashes at most ``max_distance``
+    bits apart; items are (group, hash). Counted exactly, without an N×N comparison: items
+    with equal hashes are counted by group, distinct hashes are paired by multi-index hashing."""
+    by_hash: dict[int, Counter[str]] = defaultdict(Counter)
+    for group, value in hashed:
+        by_hash[value][group] += 1
+    total = 0
+    for groups in by_hash.values():
+        n = sum(groups.values())
+        total += (n * n - sum(c * c for c in groups.values())) // 2
+    distinct = list(by_hash)
+    if len(distinct) < 2:
+        return total
+    values = np.array(distinct, dtype=np.uint64)
+    for i, j in _candidate_pairs(values, max_distance):
+        a, b = by_hash[distinct[i]], by_hash[distinct[j]]
+        total += sum(a.values()) * sum(b.values()) - sum(a[g] * b[g] for g in a)
+    return total
 
 
 def _candidate_pairs(values: np.ndarray, max_distance: int) -> Iterator[tuple[int, int]]:

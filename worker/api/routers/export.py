@@ -59,7 +59,9 @@ def _plan(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     job = owned_job(db, job_id, user_id)
     try:
-        return make_plan(db, job, options, request.app.state.settings.data_dir)
+        settings = request.app.state.settings
+        return make_plan(db, job, options, settings.data_dir,
+                         settings.validation.near_duplicate_max_distance)
     except NotValidated as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=str(exc)) from None
 
