@@ -33,7 +33,7 @@ from pixcrawler_desktop.ui.forms import role_label
 from pixcrawler_desktop.ui.gallery_model import GalleryFilter, GalleryModel
 from pixcrawler_desktop.ui.imageviewer import ImageDialog
 from pixcrawler_desktop.ui.localfiles import local_file, show_in_folder
-from pixcrawler_desktop.ui.review import Reviewer, keys_text
+from pixcrawler_desktop.ui.review import Reviewer, group_of, keys_text
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.tasks import TaskRunner
 from pixcrawler_desktop.ui.theme import themed_icon
@@ -333,6 +333,12 @@ class GalleryView(QWidget):
             if key == Qt.Key.Key_U:
                 self.reviewer.undo()
                 return True
+            if key == Qt.Key.Key_G:
+                self.toggle_group()
+                return True
+            if key == Qt.Key.Key_K:
+                self.reviewer.keep_only()
+                return True
             if key == Qt.Key.Key_Question or event.text() == "?":
                 self.show_keys()
                 return True
@@ -340,6 +346,21 @@ class GalleryView(QWidget):
                 self.reviewer.move(-1 if key == Qt.Key.Key_Left else 1)
                 return True
         return super().eventFilter(watched, event)
+
+    def toggle_group(self) -> None:
+        """Show the current image's duplicate group side by side, its kept image first and
+        marked; or, when a group is shown, every image again."""
+        image = self.current_image()
+        if self.proxy.ids is not None or image is None:
+            self.proxy.set_ids(None)
+            self.model.mark_keepers(frozenset())
+        else:
+            group = group_of(image, self.model.images())
+            self.model.mark_keepers(frozenset({group[0].id}) if len(group) > 1 else frozenset())
+            self.proxy.set_ids(frozenset(i.id for i in group))
+        if image is not None:
+            self.reviewer.select(image.id)
+        self._update_count()
 
     def show_keys(self) -> None:
         """The keys of review mode, in a sheet that stays open beside the grid."""

@@ -54,6 +54,13 @@ class GalleryModel(QAbstractListModel):
         self._thumbnails = thumbnails
         self._images: list[Image] = []
         self._rows: dict[int, int] = {}
+        self._keepers: frozenset[int] = frozenset()  # marked "kept" while a group is shown
+
+    def mark_keepers(self, ids: frozenset[int]) -> None:
+        self._keepers = ids
+        if self._images:
+            self.dataChanged.emit(self.index(0), self.index(len(self._images) - 1),
+                                  [Qt.ItemDataRole.DisplayRole])
 
     def set_thumbnails(self, thumbnails: Thumbnails | None) -> None:
         self._thumbnails = thumbnails
@@ -66,7 +73,8 @@ class GalleryModel(QAbstractListModel):
             return None
         image = self._images[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{REVIEW_MARKS[image.review]}{image.keyword} #{image.rank}"
+            kept = "kept · " if self._keepers and image.id in self._keepers else ""
+            return f"{REVIEW_MARKS[image.review]}{kept}{image.keyword} #{image.rank}"
         if role == Qt.ItemDataRole.DecorationRole:
             if self._thumbnails is None:
                 return None
@@ -128,6 +136,7 @@ class GalleryFilter(QSortFilterProxyModel):
         self._keyword: str | None = None
         self._outcome: str | None = None
         self._review: str | None = None
+        self._ids: frozenset[int] | None = None
 
     def set_keyword(self, keyword: str | None) -> None:
         self.beginFilterChange()
@@ -139,6 +148,16 @@ class GalleryFilter(QSortFilterProxyModel):
         self._outcome = outcome or None
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
+    def set_ids(self, ids: frozenset[int] | None) -> None:
+        """Only these images (a duplicate group), or all again with None."""
+        self.beginFilterChange()
+        self._ids = ids
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    @property
+    def ids(self) -> frozenset[int] | None:
+        return self._ids
+
     def set_review(self, review: str | None) -> None:
         self.beginFilterChange()
         self._review = review or None
@@ -148,6 +167,8 @@ class GalleryFilter(QSortFilterProxyModel):
         image = self.sourceModel().index(source_row, 0, source_parent).data(roles.OBJECT)
         if image is None:
             return False
+        if self._ids is not None:
+            return image.id in self._ids  # a group shows whole, whatever the other filters
         if self._keyword is not None and image.keyword != self._keyword:
             return False
         if self._review is not None and image.review != self._review:

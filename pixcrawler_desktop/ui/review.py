@@ -25,8 +25,20 @@ KEYS = (
     ("P or A", "accept, then the next image"),
     ("X", "reject, then the next image"),
     ("U", "undo the last decision"),
+    ("G", "show the image's duplicate group side by side (again: all images)"),
+    ("K", "in a group: keep this image, reject the others"),
     ("?", "this list of keys"),
 )
+
+
+def group_of(image: Image, images: list[Image]) -> list[Image]:
+    """The duplicate group validation put `image` in: its kept image first, then the
+    duplicates of that image; just `image` when it has none."""
+    keeper = image.validation_metrics.get("duplicate_of", image.id)
+    members = [i for i in images
+               if i.id == keeper or i.validation_metrics.get("duplicate_of") == keeper]
+    members.sort(key=lambda i: i.id != keeper)
+    return members if len(members) > 1 else [image]
 
 
 class Reviewer(QObject):
@@ -46,7 +58,8 @@ class Reviewer(QObject):
         self.thumbnails = thumbnails
         self.client = client
         self.runner = runner
-        self.history: list[tuple[int, str]] = []  # (image id, its state before), newest last
+        # Each decision: [(image id, its state before), ...], newest last; U undoes one whole.
+        self.history: list[list[tuple[int, str]]] = []
         self._queue: deque[tuple[int, str, str]] = deque()  # (image id, state, state before)
         self._saving = False
 
@@ -60,7 +73,7 @@ class Reviewer(QObject):
         if image is None:
             return
         row = self.view.currentIndex().row()
-        self.history.append((image.id, image.review))
+        self.history.append([(image.id, image.review)])
         self._apply(image, state)
         # The decided image may have left the view (a filter by review state): the next one
         # then sits where it was.
@@ -69,18 +82,35 @@ class Reviewer(QObject):
             row += 1
         self._go(min(row, self.proxy.rowCount() - 1))
 
+    def keep_only(self) -> None:
+        """Accept the current image and reject the rest of its duplicate group."""
+        image = self._current()
+        if image is None:
+            return
+        group = group_of(image, self.model.images())
+        if len(group) < 2:
+            return
+        self.history.append([(i.id, i.review) for i in group])
+        for member in group:
+            self._apply(member, "accepted" if member.id == image.id else "rejected")
+        self.select(image.id)
+
     def undo(self) -> None:
         if not self.history:
             return
-        image_id, before = self.history.pop()
-        image = next((i for i in self.model.images() if i.id == image_id), None)
-        if image is None:
-            return
-        self._apply(image, before)
+        decision = self.history.pop()
+        by_id = {i.id: i for i in self.model.images()}
+        for image_id, before in decision:
+            if image_id in by_id:
+                self._apply(by_id[image_id], before)
+        self.select(decision[0][0])
+
+    def select(self, image_id: int) -> None:
+        """Make the image current, if the grid shows it."""
         for row in range(self.proxy.rowCount()):
             if self.proxy.index(row, 0).data(roles.OBJECT).id == image_id:
                 self._go(row)
-                break
+                return
 
     def move(self, step: int) -> None:
         row = self.view.currentIndex().row() + step if self.view.currentIndex().isValid() else 0

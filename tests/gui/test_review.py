@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
+from pixcrawler_desktop.ui import roles
 from tests.gui.helpers import CRAWL_MS, LEFT, WAIT_MS, sign_in
 
 pytestmark = pytest.mark.slow
@@ -84,3 +85,47 @@ def test_review_from_the_keyboard(qtbot, live, users, make_controller, artifacts
     gallery = open_gallery(qtbot, window, job["id"], 6)
     qtbot.waitUntil(lambda: gallery.review_label.text() == "4 of 6 reviewed", timeout=WAIT_MS)
     assert {i.id: i.review for i in gallery.model.images()} == want
+
+
+def test_a_duplicate_group_side_by_side_keep_one(qtbot, live, users, make_controller):
+    from sqlalchemy import update
+
+    from worker.db.models import Image
+    from worker.db.session import session_scope
+
+    user = users(live)
+    job = user.client.post("/jobs", json={"name": "groups", "keywords": ["plover"],
+                                          "engines": ["bing"], "max_images": 6}).json()
+    assert user.client.post(f"/jobs/{job['id']}/start").status_code == 200
+    qtbot.waitUntil(lambda: user.client.get(f"/jobs/{job['id']}").json()["status"]
+                    == "completed", timeout=CRAWL_MS)
+    ids = sorted(server_reviews(user, job["id"]))
+    with session_scope(live.settings()) as db:  # what a slow validation would have found
+        db.execute(update(Image).where(Image.id.in_(ids[1:3])).values(
+            validation_status="duplicate", validation_issues=["near_duplicate"],
+            validation_metrics={"duplicate_of": ids[0]}))
+    controller = make_controller()
+    controller.start(resume=False)
+    window = sign_in(qtbot, controller, live.api_url, user.email, user.password)
+    gallery = open_gallery(qtbot, window, job["id"], 6)
+    qtbot.mouseClick(gallery.review_button, LEFT)
+    row = next(r for r in range(6) if gallery.proxy.index(r, 0).data(roles.OBJECT).id == ids[2])
+    gallery.view.setCurrentIndex(gallery.proxy.index(row, 0))
+
+    qtbot.keyClick(gallery.view, Qt.Key.Key_G)
+    shown = [gallery.proxy.index(r, 0).data(roles.OBJECT).id
+             for r in range(gallery.proxy.rowCount())]
+    assert shown[0] == ids[0] and sorted(shown) == ids[:3]
+    assert gallery.proxy.index(0, 0).data().startswith("kept · ")
+    assert gallery.current_image().id == ids[2]
+
+    qtbot.keyClick(gallery.view, Qt.Key.Key_K)
+    want = {ids[0]: "rejected", ids[1]: "rejected", ids[2]: "accepted",
+            **dict.fromkeys(ids[3:], "unreviewed")}
+    qtbot.waitUntil(lambda: server_reviews(user, job["id"]) == want, timeout=WAIT_MS)
+    qtbot.keyClick(gallery.view, Qt.Key.Key_U)  # the whole group decision goes back
+    qtbot.waitUntil(lambda: set(server_reviews(user, job["id"]).values()) == {"unreviewed"},
+                    timeout=WAIT_MS)
+    qtbot.keyClick(gallery.view, Qt.Key.Key_G)
+    assert gallery.proxy.rowCount() == 6
+    assert not gallery.proxy.index(0, 0).data().startswith("kept")
