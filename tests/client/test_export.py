@@ -76,13 +76,15 @@ def test_download_streams_to_the_file_with_progress(tmp_path):
     with client_for(handler) as client:
         dest = tmp_path / "pets.zip"
         result = client.download_export(
-            7, dest, include="valid", split="train:0.8,val:0.2", progress=progress.append
+            7, dest, include="valid", split="train:0.8,val:0.2", export_format="huggingface",
+            progress=progress.append,
         )
     assert result == dest and dest.read_bytes() == ZIP
     assert leftovers(tmp_path) == ["pets.zip"]
     request = seen[0]
     assert request.url.path == "/api/v1/jobs/7/export"
-    assert dict(request.url.params) == {"include": "valid", "split": "train:0.8,val:0.2"}
+    assert dict(request.url.params) == {"include": "valid", "format": "huggingface",
+                                        "split": "train:0.8,val:0.2"}
     assert request.headers["Authorization"] == "Bearer token"
     assert progress == sorted(progress) and progress[-1] == len(ZIP)
 
@@ -195,8 +197,9 @@ def test_folder_export_posts_the_options_and_reads_the_result():
         client.export_to_folder(7, "/data/other", include="valid")
     assert result == ExportResult(path="/data/pets", images=40, bytes=800_123, missing=1)
     assert bodies == [
-        {"path": "/data/pets", "include": "all", "split": "train:0.9,val:0.1"},
-        {"path": "/data/other", "include": "valid"},
+        {"path": "/data/pets", "include": "all", "format": "imagefolder",
+         "split": "train:0.9,val:0.1"},
+        {"path": "/data/other", "include": "valid", "format": "imagefolder"},
     ]
 
 
