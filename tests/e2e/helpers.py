@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import httpx
@@ -128,3 +130,11 @@ def plant_leftovers(stack: Stack, job_id: int, keyword: str, engine: str,
     part.parent.mkdir(parents=True, exist_ok=True)
     part.write_bytes(b"\xff\xd8\xff half an image")
     return orphan, part
+
+
+def kill_workers(stack: Stack) -> None:
+    """SIGKILL every live worker of the stack, as a crash or the OOM killer would."""
+    for proc in stack.workers:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)

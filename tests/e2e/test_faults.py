@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -23,6 +24,7 @@ from tests.e2e.helpers import (
     chunks,
     create_job,
     files_on_disk,
+    kill_workers,
     plant_leftovers,
     progress,
     start,
@@ -32,13 +34,6 @@ from tests.support.redis_server import RedisServer
 from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def kill_workers(stack: Stack) -> None:
-    for proc in stack.workers:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
 
 
 def assert_counters(stack: Stack, client: httpx.Client, job_id: int) -> None:
@@ -120,26 +115,23 @@ def test_a_worker_killed_after_taking_a_chunk_strands_nothing(live, users):
     assert_counters(live, user.client, job["id"])
 
 
-class held_chunk_lock:
+@contextmanager
+def held_chunk_lock(stack: Stack, chunk_id: int) -> Iterator[None]:
     """Hold the write lock (SQLite) or the chunk's row lock (PostgreSQL) until exit."""
+    if stack.kind == "sqlite":
+        conn = sqlite3.connect(stack.data_dir / "pixcrawler.db", timeout=30,
+                               isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        import psycopg
 
-    def __init__(self, stack: Stack, chunk_id: int) -> None:
-        self.stack, self.chunk_id = stack, chunk_id
-
-    def __enter__(self) -> None:
-        if self.stack.kind == "sqlite":
-            self.conn = sqlite3.connect(self.stack.data_dir / "pixcrawler.db", timeout=30,
-                                        isolation_level=None)
-            self.conn.execute("BEGIN IMMEDIATE")
-        else:
-            import psycopg
-
-            self.conn = psycopg.connect(self.stack.env["PIXCRAWLER_DATABASE_URL"])
-            self.conn.execute("SELECT id FROM chunks WHERE id = %s FOR UPDATE", (self.chunk_id,))
-
-    def __exit__(self, *_) -> None:
-        self.conn.rollback()
-        self.conn.close()
+        conn = psycopg.connect(stack.env["PIXCRAWLER_DATABASE_URL"])
+        conn.execute("SELECT id FROM chunks WHERE id = %s FOR UPDATE", (chunk_id,))
+    try:
+        yield
+    finally:
+        conn.rollback()
+        conn.close()
 
 
 def message_taken(stack: Stack) -> bool:

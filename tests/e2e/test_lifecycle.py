@@ -3,8 +3,6 @@ PostgreSQL + Redis. Nothing of ours is replaced; the web is the loopback fake we
 
 from __future__ import annotations
 
-import os
-import signal
 import time
 
 import httpx
@@ -16,6 +14,7 @@ from tests.e2e.helpers import (
     create_job,
     drop_queued,
     files_on_disk,
+    kill_workers,
     plant_leftovers,
     progress,
     read_events,
@@ -121,10 +120,7 @@ def test_worker_killed_mid_chunk(live, users, fakeweb):
         return now if done else None
 
     wait_for(mid_chunk, 120, "both chunks to be running with only hanging downloads left")
-    for proc in live.workers:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    kill_workers(live)
     at_kill = chunks(user.client, job["id"])
     assert all(c["status"] == "running" and c["downloaded"] < c["target"] for c in at_kill), \
         at_kill
@@ -153,10 +149,7 @@ def test_chunks_whose_message_was_lost_are_sent_again(live, users, fakeweb):
     leaves it pending, with its message gone from the queue (the filesystem broker forgets a
     taken message; Redis keeps it aside until its visibility timeout, hours away). A restarted
     Redis loses its queue the same way. The next worker sends such chunks again."""
-    for proc in live.workers:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    kill_workers(live)
     user = users(live)
     job = create_job(user.client, ["taken then lost"], ["bing", "duckduckgo"], 20)
     start(user.client, job["id"])

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import signal
 from pathlib import Path
 
 import pytest
 from PIL import Image as PILImage
 from sqlalchemy import insert, select
 
-from tests.e2e.helpers import all_images, create_job, drop_queued, start, wait_finished
+from tests.e2e.helpers import (
+    all_images,
+    create_job,
+    drop_queued,
+    kill_workers,
+    start,
+    wait_finished,
+)
 from tests.support.stack import wait_for
 from worker.db.models import Image, ValidationRun
 from worker.db.session import session_scope
@@ -128,10 +133,7 @@ def test_a_run_whose_batch_messages_were_lost_still_ends(live, users):
     job = create_job(user.client, ["lost batches"], ["bing"], 6)
     start(user.client, job["id"])
     assert wait_finished(user.client, job["id"], live)["status"] == "completed"
-    for proc in live.workers:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    kill_workers(live)
     r = user.client.post(f"/validation/job/{job['id']}/", json={"level": "fast"})
     assert r.status_code == 200 and len(r.json()["task_ids"]) == 3
     assert drop_queued(live, "validation") == 3
