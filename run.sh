@@ -5,7 +5,7 @@
 # app cannot open: say so and show the command-line tool instead, rather than let Qt abort.
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/setup.sh
+scripts/setup.sh parquet  # every export format, Parquet included
 case "$(uname -s)" in
   Darwin|MINGW*|MSYS*|CYGWIN*) headless=false ;;  # these always have a window system
   *) [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ] && [ -z "${QT_QPA_PLATFORM:-}" ] \

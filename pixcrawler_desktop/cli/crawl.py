@@ -15,7 +15,7 @@ from typing import Any
 
 from pixcrawler_desktop.cli.config import default_data_dir
 from pixcrawler_desktop.cli.context import Context
-from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, UsageError
+from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, CliError, UsageError
 from pixcrawler_desktop.cli.export import check_destination, write_folder
 from pixcrawler_desktop.cli.filters import filters_from
 from pixcrawler_desktop.cli.follow import cancel_and_wait, follow_job, wait_validation
@@ -58,6 +58,7 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
     summary: ValidationSummary | None = None
     # From here on Ctrl-C only sets a flag: a job created or started while it arrives is
     # still cancelled properly instead of being left running on the server.
+    _check_format(client, args.format)
     with Interrupt() as stop:
         job = _create_and_start(client, args)
         out.info(f"Crawling job {job.id}: {', '.join(job.keywords)} on "
@@ -73,7 +74,8 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
                 summary = wait_validation(client, job.id, view, stop, say=out.warn)
         finally:
             view.close()
-        dataset = write_folder(client, job.id, folder, ctx, export_format=args.format)
+        dataset = write_folder(client, job.id, folder, ctx, export_format=args.format,
+                               shard_mb=args.shard_mb)
         interrupted = stop.requested
     job = client.job(job.id)
     chunks = client.chunks(job.id)
@@ -89,6 +91,13 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
     if job.status != "completed" or missing or (summary and summary.status == "failed"):
         return API_ERROR
     return OK
+
+
+def _check_format(client: PixCrawlerClient, export_format: str) -> None:
+    """Refuse before crawling a format the server cannot write, rather than after."""
+    for known in client.export_formats():
+        if known.name == export_format and not known.available:
+            raise CliError(f"--format {export_format}: {known.detail}")
 
 
 def _create_and_start(client: PixCrawlerClient, args: argparse.Namespace) -> Job:

@@ -62,7 +62,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             result = _zip(client, args, ctx, out)
         else:
             result = write_folder(client, args.job, out, ctx, include=args.include,
-                                  split=args.split, export_format=args.format)
+                                  split=args.split, export_format=args.format,
+                                  shard_mb=args.shard_mb)
     ctx.out.data(result, _summary(result))
     if result.get("missing"):
         ctx.out.warn(
@@ -79,7 +80,7 @@ def _zip(
     with byte_progress(ctx.out, f"job {args.job} export") as progress:
         path = client.download_export(
             args.job, out, include=args.include, split=args.split,
-            export_format=args.format, progress=progress
+            export_format=args.format, shard_mb=args.shard_mb, progress=progress
         )
     return {
         "job_id": args.job,
@@ -93,14 +94,15 @@ def _zip(
 
 def write_folder(client: PixCrawlerClient, job_id: int, out: Path, ctx: Context, *,
                  include: str = "all", split: str | None = None,
-                 export_format: str = "imagefolder") -> dict[str, Any]:
+                 export_format: str = "imagefolder",
+                 shard_mb: int | None = None) -> dict[str, Any]:
     """The job's dataset as the folder `out`: written by this computer's own server, else
     downloaded as a zip and unpacked."""
     if is_local_server(client.base_url):
         ctx.out.info(f"Writing job {job_id}'s dataset to {out} …")
         try:
             written = client.export_to_folder(job_id, out, include=include, split=split,
-                                              export_format=export_format)
+                                              export_format=export_format, shard_mb=shard_mb)
         except ForbiddenError:  # a server-mode server here (or not your job: the GET says)
             ctx.out.info(
                 "This server writes folders only in embedded mode; downloading the "
@@ -118,7 +120,7 @@ def write_folder(client: PixCrawlerClient, job_id: int, out: Path, ctx: Context,
     with _scratch(out) as scratch, byte_progress(ctx.out, f"job {job_id} export") as progress:
         archive = client.download_export(
             job_id, scratch / DOWNLOAD, include=include, split=split,
-            export_format=export_format, progress=progress
+            export_format=export_format, shard_mb=shard_mb, progress=progress
         )
         done = extract_dataset(archive, out)
     return {

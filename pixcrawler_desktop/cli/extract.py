@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 from pixcrawler_desktop.cli.exitcodes import CliError
 
 COPY_BLOCK = 1024 * 1024
+MANIFEST = "manifest.jsonl"  # one line per image in every export
 
 
 @dataclass(frozen=True)
 class Extracted:
     folder: Path
-    images: int  # files in the keyword (and split) folders, the manifests aside
+    images: int  # rows of the dataset's manifest.jsonl: one per image, whatever the format
     bytes: int
 
 
@@ -32,7 +33,7 @@ def extract_dataset(archive: Path, dest: Path) -> Extracted:
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent))
     try:
-        images = size = 0
+        size = 0
         with zipfile.ZipFile(archive) as zf:
             members = [(info, member_path(staging, info)) for info in zf.infolist()]
             for info, target in members:
@@ -43,7 +44,7 @@ def extract_dataset(archive: Path, dest: Path) -> Extracted:
                 with zf.open(info) as src, target.open("xb") as out:
                     shutil.copyfileobj(src, out, COPY_BLOCK)
                 size += info.file_size
-                images += target.parent != staging
+        images = _manifest_rows(staging / MANIFEST)
         if dest.exists():
             dest.rmdir()  # empty, as checked before the download; fails if that changed
         staging.rename(dest)
@@ -51,6 +52,13 @@ def extract_dataset(archive: Path, dest: Path) -> Extracted:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return Extracted(dest, images, size)
+
+
+def _manifest_rows(manifest: Path) -> int:
+    if not manifest.is_file():
+        raise CliError(f"the server's export has no {MANIFEST}")
+    with manifest.open("rb") as fh:
+        return sum(block.count(b"\n") for block in iter(lambda: fh.read(COPY_BLOCK), b""))
 
 
 def member_path(root: Path, info: zipfile.ZipInfo) -> Path:

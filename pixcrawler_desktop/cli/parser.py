@@ -44,8 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     _job_options(p)
     p.add_argument("--out", required=True, metavar="DIR",
                    help="dataset folder to create (must be new or empty)")
-    p.add_argument("--format", choices=EXPORT_FORMATS, default="imagefolder",
-                   help="the dataset's format, as for `export` (default: imagefolder)")
+    _format_options(p)
     p.add_argument("--data-dir", metavar="DIR",
                    help="local backend's data folder (default: PIXCRAWLER_DATA_DIR or the user "
                         "data folder)")
@@ -89,12 +88,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include", choices=EXPORT_INCLUDE, default="all",
                    help="all images but rejected ones (default), those validation found "
                         "valid, or only those a person accepted (reviewed)")
-    p.add_argument("--format", choices=EXPORT_FORMATS, default="imagefolder",
-                   help="imagefolder (default): <split>/<class>/<file> and manifests; "
-                        "huggingface: the same, with metadata.jsonl and a dataset card")
+    _format_options(p)
     p.add_argument("--split", type=export.split_spec, metavar="SPEC",
                    help="train/val/test folders by fraction, e.g. train:0.8,val:0.1,test:0.1")
     return parser
+
+
+def _format_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--format", choices=EXPORT_FORMATS, default="imagefolder",
+                   help="imagefolder (default): <split>/<class>/<file> and manifests; "
+                        "huggingface: the same, with metadata.jsonl and a dataset card; "
+                        "webdataset: tar shards per split; parquet: a Parquet file per split "
+                        "(needs pyarrow on the server)")
+    p.add_argument("--shard-mb", type=_int_range(1, 100_000), metavar="MB",
+                   help="webdataset: the most MB in one tar shard (default: 1000)")
 
 
 def _adder(subparsers: argparse._SubParsersAction) -> Callable[..., argparse.ArgumentParser]:

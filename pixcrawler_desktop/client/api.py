@@ -33,6 +33,7 @@ from pixcrawler_desktop.client.models import (
     CancelResult,
     Chunk,
     Engine,
+    ExportFormat,
     ExportResult,
     Filters,
     Health,
@@ -433,8 +434,14 @@ class PixCrawlerClient:
 
     # -- export --------------------------------------------------------------------------
 
+    def export_formats(self) -> list[ExportFormat]:
+        """The dataset formats, and whether this server can write each (and if not, why)."""
+        return [ExportFormat.model_validate(f)
+                for f in self._call("GET", "/export/formats").json()]
+
     def download_export(self, job_id: int, dest: Path, *, include: str = "all",
                         split: str | None = None, export_format: str = "imagefolder",
+                        shard_mb: int | None = None,
                         progress: Callable[[int], None] | None = None) -> Path:
         """Stream the job's dataset zip to `dest` (a folder: the server's file name inside
         it); returns the file written.
@@ -442,10 +449,13 @@ class PixCrawlerClient:
         The bytes go to a hidden temporary file next to the destination, renamed over it only
         once the whole archive arrived and reads as a zip, so `dest` is never half-written. On
         any error, or when `progress(bytes_so_far)` raises to cancel, the temporary file is
-        removed and the exception propagates. `split` is "train:0.8,val:0.1,test:0.1".
+        removed and the exception propagates. `split` is "train:0.8,val:0.1,test:0.1";
+        `shard_mb` is webdataset's shard size.
         """
-        params = {"include": include, "format": export_format,
-                  **({"split": split} if split else {})}
+        params: dict[str, Any] = {"include": include, "format": export_format,
+                                  **({"split": split} if split else {})}
+        if shard_mb is not None:
+            params["shard_mb"] = shard_mb
         limits = httpx.Timeout(self.timeout, read=max(self.timeout, EXPORT_SILENCE))
         response = self._open_stream("GET", f"/jobs/{job_id}/export", params=params,
                                      timeout=limits)
@@ -477,14 +487,16 @@ class PixCrawlerClient:
         return target
 
     def export_to_folder(self, job_id: int, path: Path | str, *, include: str = "all",
-                         split: str | None = None,
-                         export_format: str = "imagefolder") -> ExportResult:
+                         split: str | None = None, export_format: str = "imagefolder",
+                         shard_mb: int | None = None) -> ExportResult:
         """Have the server write the dataset into the folder `path` on its own disk, which is
         this computer's only for a server in embedded mode (others answer 403). The folder
         must be new or empty (409); the server writes it atomically."""
         body: dict[str, Any] = {"path": str(path), "include": include, "format": export_format}
         if split:
             body["split"] = split
+        if shard_mb is not None:
+            body["shard_mb"] = shard_mb
         limits = httpx.Timeout(self.timeout, read=FOLDER_EXPORT_TIMEOUT)
         response = self._call("POST", f"/jobs/{job_id}/export", json=body, timeout=limits)
         return ExportResult.model_validate(response.json())

@@ -27,7 +27,7 @@ COLORS = (
     "pink", "white", "gray", "black", "brown",
 )  # fmt: skip
 EXPORT_INCLUDE = ("all", "valid", "reviewed")
-EXPORT_FORMATS = ("imagefolder", "huggingface")
+EXPORT_FORMATS = ("imagefolder", "huggingface", "webdataset", "parquet")
 REVIEW_STATES = ("unreviewed", "accepted", "rejected")
 
 
@@ -171,6 +171,12 @@ class Engine(_Model):
     key_setting: str | None = None
     filters: list[str] = Field(default_factory=list)
     filter_values: dict[str, list[str | bool]] = Field(default_factory=dict)
+
+
+class ExportFormat(_Model):
+    name: str
+    available: bool = True
+    detail: str | None = None  # why not, and how to get it
 
 
 def filters_not_applied(engine: Engine, filters: Filters) -> list[str]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from pixcrawler_desktop.client.api import PixCrawlerClient
 from pixcrawler_desktop.client.errors import ApiError, ForbiddenError
-from pixcrawler_desktop.client.models import ExportResult, Job, ValidationSummary
+from pixcrawler_desktop.client.models import ExportFormat, ExportResult, Job, ValidationSummary
 from pixcrawler_desktop.ui import resources
 from pixcrawler_desktop.ui.errors import describe
 from pixcrawler_desktop.ui.forms import Field, FieldErrors, role_label
@@ -45,7 +45,10 @@ SPLITS = (("train", 80), ("val", 10), ("test", 10))
 FORMAT_LABELS = {
     "imagefolder": "Image folders (torchvision ImageFolder, manifests)",
     "huggingface": "Hugging Face imagefolder (metadata.jsonl and a dataset card)",
+    "webdataset": "WebDataset (tar shards per split)",
+    "parquet": "Parquet (one file per split, images inside)",
 }
+SHARD_MB = 1000  # the server's default shard size
 PROGRESS_EVERY = 0.1  # seconds between progress signals: the UI needs no more
 NO_FOLDER = (
     "This server cannot write folders (it is not this computer's own server in "
@@ -99,6 +102,7 @@ class ExportDialog(QDialog):
         self.folder_allowed = folder_allowed
         self.running = False
         self.validated = False  # known to have a validation run: "valid only" is offered
+        self.formats: list[ExportFormat] | None = None  # as the server reported them
         self._cancel = threading.Event()
         self._progress = _Progress(self)
         self._progress.received.connect(self._received)
@@ -110,6 +114,9 @@ class ExportDialog(QDialog):
         runner.run(
             lambda: client.validation(job.id), self._validation_known, lambda _exc: None, owner=self
         )
+        # Which formats this server can write; until it answers (or if it cannot), all are
+        # offered and a refusal is shown beside the format.
+        runner.run(client.export_formats, self._formats_known, lambda _exc: None, owner=self)
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
@@ -132,6 +139,22 @@ class ExportDialog(QDialog):
         self.format_combo = QComboBox(objectName="export_format")
         for key, label in FORMAT_LABELS.items():
             self.format_combo.addItem(label, key)
+        self.shard_spin = QSpinBox(objectName="shard_mb")
+        self.shard_spin.setRange(1, 100_000)
+        self.shard_spin.setValue(SHARD_MB)
+        self.shard_spin.setSuffix(" MB")
+        self.shard_spin.setPrefix("at most ")
+        self.shard_spin.setToolTip("The most one tar shard holds; a shard closes before the "
+                                   "image that would take it past this")
+        self.shard_row = QWidget()
+        shard_layout = QHBoxLayout(self.shard_row)
+        shard_layout.setContentsMargins(22, 0, 0, 0)
+        shard_layout.addWidget(role_label("Shards of", wrap=False))
+        shard_layout.addWidget(self.shard_spin)
+        shard_layout.addStretch(1)
+        self.format_note = role_label("", "subtle", name="format_note")
+        self.format_note.hide()
+        format_box = self._column(self.format_combo, self.shard_row, self.format_note)
 
         self.split_check = QCheckBox("Split into folders by fraction", objectName="split")
         self.split_spins: dict[str, QSpinBox] = {}
@@ -196,10 +219,12 @@ class ExportDialog(QDialog):
         )
         self._destination_changed()
 
-        fields = [Field("include", include), Field("format", self.format_combo),
+        fields = [Field("include", include), Field("format", format_box),
                   Field("split", split_box), Field("path", destination)]
         self.form_error = role_label(role="error", name="form_error")
         self.errors = FieldErrors(fields, self.form_error)
+        self.format_combo.currentIndexChanged.connect(self._format_changed)
+        self._format_changed()
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         for label, field in zip(("Images", "Format", "Split", "Save to"), fields, strict=True):
@@ -269,6 +294,27 @@ class ExportDialog(QDialog):
         )
         self.valid_radio.setToolTip("")
 
+    def _formats_known(self, formats: list[ExportFormat]) -> None:
+        """Formats this server cannot write stay listed, greyed, with the reason below."""
+        self.formats = formats
+        model = self.format_combo.model()
+        notes = []
+        for known in formats:
+            index = self.format_combo.findData(known.name)
+            if index < 0 or known.available:
+                continue
+            model.item(index).setEnabled(False)  # type: ignore[attr-defined]
+            self.format_combo.setItemData(index, known.detail, Qt.ItemDataRole.ToolTipRole)
+            notes.append(known.detail or f"{known.name} is not available on this server")
+            if self.format_combo.currentIndex() == index:
+                self.format_combo.setCurrentIndex(0)
+        self.format_note.setText("\n".join(notes))
+        self.format_note.setVisible(bool(notes))
+
+    def _format_changed(self) -> None:
+        self.shard_row.setVisible(self.export_format() == "webdataset")
+        self.errors.set("format", "")
+
     def _split_toggled(self, on: bool) -> None:
         for spin in self.split_spins.values():
             spin.setEnabled(on)
@@ -302,6 +348,9 @@ class ExportDialog(QDialog):
     def export_format(self) -> str:
         return self.format_combo.currentData()
 
+    def shard_mb(self) -> int | None:
+        return self.shard_spin.value() if self.export_format() == "webdataset" else None
+
     def split(self) -> str | None:
         if not self.split_check.isChecked():
             return None
@@ -330,7 +379,7 @@ class ExportDialog(QDialog):
         if dest is None:
             return
         client, job_id, include, split = self.client, self.job.id, self.include(), self.split()
-        export_format = self.export_format()
+        export_format, shard_mb = self.export_format(), self.shard_mb()
         self._cancel.clear()
         self._set_running(True)
         if self.zip_radio.isChecked():
@@ -339,7 +388,7 @@ class ExportDialog(QDialog):
             self.runner.run(
                 lambda: client.download_export(
                     job_id, dest, include=include, split=split, export_format=export_format,
-                    progress=report,
+                    shard_mb=shard_mb, progress=report,
                 ),
                 self._downloaded,
                 self._failed,
@@ -349,7 +398,8 @@ class ExportDialog(QDialog):
             self.progress_text.setText("The server is writing the folder…")
             self.runner.run(
                 lambda: client.export_to_folder(job_id, dest, include=include, split=split,
-                                                export_format=export_format),
+                                                export_format=export_format,
+                                                shard_mb=shard_mb),
                 self._written,
                 self._failed,
                 owner=self,
@@ -412,10 +462,13 @@ class ExportDialog(QDialog):
             self.errors.set_general(describe(exc))
 
     def _field_for(self, exc: ApiError) -> str | None:
-        """Which setting a refusal is about: 400 never validated, 422 a bad split, 409 a taken
-        folder or 400 one the server cannot write."""
+        """Which setting a refusal is about: 400 never validated, 400 a format this server
+        cannot write, 422 a bad split, 409 a taken folder or 400 one the server cannot
+        write."""
         if exc.status == 400 and "validat" in exc.detail:
             return "include"
+        if exc.status in (400, 422) and ("format" in exc.detail or "shard" in exc.detail):
+            return "format"
         if exc.status == 422 and "split" in exc.detail:
             return "split"
         if exc.status == 409 or (exc.status == 400 and self.folder_radio.isChecked()):
@@ -427,7 +480,7 @@ class ExportDialog(QDialog):
         self.progress_bar.setVisible(running)
         self.export_button.setEnabled(not running)
         self.export_button.setText("Exporting…" if running else "Export")
-        for widget in (self.all_radio, self.reviewed_radio, self.format_combo,
+        for widget in (self.all_radio, self.reviewed_radio, self.format_combo, self.shard_spin,
                        self.split_check, self.zip_radio, self.zip_edit):
             widget.setEnabled(not running)
         self.valid_radio.setEnabled(not running and self.validated)

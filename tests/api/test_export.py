@@ -288,7 +288,9 @@ def test_include_valid(server, user):
         ({"split": "a/b:1"}, "split name 'a/b' must be 1-32 letters, digits, '_' or '-'"),
         ({"split": "a:0,b:1"}, "split 'a' needs a fraction above 0, got 0"),
         ({"format": "tfrecord"},
-         "format must be one of imagefolder, huggingface, got 'tfrecord'"),
+         "format must be one of imagefolder, huggingface, webdataset, parquet, got 'tfrecord'"),
+        ({"shard_mb": 10}, "shard_mb applies only to format=webdataset"),
+        ({"format": "webdataset", "shard_mb": 0}, "shard_mb must be between 1 and 100000, got 0"),
     ],
 )
 def test_bad_options_are_422_with_one_line(user, params, detail):
@@ -296,6 +298,15 @@ def test_bad_options_are_422_with_one_line(user, params, detail):
     r = user.client.get(f"/jobs/{job_id}/export", params=params)
     assert r.status_code == 422
     assert r.json() == {"detail": detail}
+
+
+def test_formats_say_which_this_server_writes(user):
+    r = user.client.get("/export/formats")
+    assert r.status_code == 200
+    # The test environment has pyarrow (the `parquet` extra); the frozen app's does not
+    # (tests/frozen checks what it says then).
+    assert r.json() == [{"name": name, "available": True, "detail": None}
+                        for name in ("imagefolder", "huggingface", "webdataset", "parquet")]
 
 
 def test_missing_and_foreign_jobs(server, users, tmp_path):

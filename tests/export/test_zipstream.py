@@ -10,7 +10,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from worker.export.zipstream import PIECE, READ, ZipStream
+from worker.export.pieces import PIECE
+from worker.export.zipstream import READ, ZipStream
 
 WHEN = datetime(2026, 3, 1, 12, 30, 10, tzinfo=UTC)
 

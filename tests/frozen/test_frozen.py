@@ -47,7 +47,7 @@ LEFT_OUT = ["pytest", "_pytest", "tkinter", "setuptools", "pip", "celery.contrib
             "PySide6.QtQuick", "PySide6.QtQml", "PySide6.QtNetwork", "PySide6.QtWebEngineCore",
             "sqlalchemy.dialects.mysql", "sqlalchemy.testing", "psycopg", "psycopg_binary.pq",
             "numpy.random", "numpy._core._simd", "PIL._imagingft", "pygments", "redis",
-            "uvloop"]
+            "uvloop", "pyarrow"]
 
 
 def frozen_env(tmp_path: Path) -> dict[str, str]:
@@ -110,6 +110,26 @@ def test_crawl_to_a_dataset_with_the_frozen_app(frozen_app: FrozenApp, web: Fake
     assert processes_in(data) == []
     assert not alive(state.api_pid) and not alive(state.worker_pid)
     assert frozen_app.processes() == [], "a PixCrawler process outlived the command"
+
+
+def test_parquet_is_refused_before_crawling_with_how_to_get_it(
+        frozen_app: FrozenApp, web: FakeWeb, tmp_path: Path) -> None:
+    """pyarrow stays out of the bundle (150 MB goal): the frozen server lists Parquet as not
+    available, and `crawl --format parquet` says how to get it before it crawls anything."""
+    env = frozen_env(tmp_path)
+    env.update(web.engine_env())
+    result = subprocess.run(
+        [str(frozen_app.executable), "cli", "crawl", "frozen owl", "--engines", "bing",
+         "--max-images", "2", "--out", str(tmp_path / "owls"), "--format", "parquet"],
+        env=env, cwd=tmp_path, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        timeout=180)
+    assert result.returncode != 0
+    assert "--format parquet: Parquet export needs pyarrow" in result.stderr, result.stderr
+    assert "pip install 'pixcrawler-desktop[parquet]'" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert web.hits() == 0  # nothing was searched or downloaded
+    assert not (tmp_path / "owls").exists()
+    assert frozen_app.processes() == []
 
 
 def _backend_started(proc: subprocess.Popen, data: Path, stderr: Path) -> BackendState:

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from pixcrawler_desktop.client import ApiError, ForbiddenError, MemoryTokenStore, PixCrawlerClient
-from pixcrawler_desktop.client.models import Filters
+from pixcrawler_desktop.client.models import EXPORT_FORMATS, ExportFormat, Filters
 from pixcrawler_desktop.ui import roles
 from pixcrawler_desktop.ui.chunks_model import ChunkGridModel
 from pixcrawler_desktop.ui.export_dialog import ExportCancelled, ExportDialog, split_spec
@@ -35,6 +35,7 @@ from tests.gui.helpers import (
 )
 from tests.support.engines import licence_gap
 from tests.support.stack import free_port
+from worker.export import columnar
 
 FLICKR_REASON = "needs an API key: set PIXCRAWLER_FLICKR_API_KEY"
 SAMPLE_WARNING = "bing: cannot filter by licence 'public_domain'; results are not filtered by it"
@@ -202,6 +203,40 @@ def test_export_refusals_land_beside_their_setting(qtbot):
     dialog.errors.clear()
     dialog._failed(ApiError(422, "split fractions must add up to 1, they add up to 1.2"))
     assert set(dialog.errors.messages()) == {"split"}
+    dialog.errors.clear()
+    dialog._failed(ApiError(400, columnar.MISSING))
+    assert dialog.errors.messages() == {"format": columnar.MISSING}
+    runner.shutdown(1000)
+    client.close()
+
+
+def test_formats_the_server_cannot_write_are_greyed_with_the_reason(qtbot):
+    runner = TaskRunner(1)
+    client = PixCrawlerClient(f"http://127.0.0.1:{free_port()}", token_store=MemoryTokenStore())
+    dialog = ExportDialog(
+        client, runner, factories.job(3, "herons", "completed", downloaded=4), folder_allowed=True
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)  # lookups fail: all offered
+    combo = dialog.format_combo
+    assert [combo.itemData(i) for i in range(combo.count())] == list(EXPORT_FORMATS)
+    assert not dialog.shard_row.isVisible() and dialog.shard_mb() is None
+    combo.setCurrentIndex(combo.findData("webdataset"))
+    assert dialog.shard_row.isVisible() and dialog.shard_mb() == 1000
+    type_into(qtbot, dialog.shard_spin.lineEdit(), "250")
+    assert dialog.shard_mb() == 250
+
+    combo.setCurrentIndex(combo.findData("parquet"))
+    dialog._formats_known([ExportFormat(name="imagefolder"),
+                           ExportFormat(name="parquet", available=False,
+                                        detail=columnar.MISSING)])
+    parquet = combo.findData("parquet")
+    assert not combo.model().item(parquet).isEnabled()
+    assert combo.currentData() == "imagefolder"  # moved off what cannot be written
+    assert dialog.format_note.isVisible() and "pip install" in dialog.format_note.text()
+    assert combo.itemData(parquet, Qt.ItemDataRole.ToolTipRole) == columnar.MISSING
+    assert combo.model().item(combo.findData("webdataset")).isEnabled()
     runner.shutdown(1000)
     client.close()
 
@@ -286,6 +321,29 @@ def test_warnings_in_the_grid_then_export_as_zip_and_folder(
     assert error.text() == f"Folder {folder} is not empty"
     assert dialog.isVisible() and dialog.export_button.isEnabled()
     assert len(list((folder / "export-heron").iterdir())) == 4
+    dialog.reject()
+
+    # -- webdataset shards of a chosen size; Parquet is offered where pyarrow is ------------
+    click_action(qtbot, window, "export")
+    dialog = window.dialog
+    combo = dialog.format_combo
+    qtbot.waitUntil(lambda: dialog.formats is not None, timeout=WAIT_MS)
+    assert combo.model().item(combo.findData("parquet")).isEnabled()
+    combo.setCurrentIndex(combo.findData("webdataset"))
+    type_into(qtbot, dialog.shard_spin.lineEdit(), "5")
+    shards_zip = out / "shards.zip"
+    type_into(qtbot, dialog.zip_edit, str(shards_zip))
+    qtbot.mouseClick(dialog.export_button, LEFT)
+    wait_status(qtbot, window, "Exported “Export herons” to")
+    with zipfile.ZipFile(shards_zip) as archive:
+        shards = [n for n in archive.namelist() if n.endswith(".tar")]
+        assert shards == ["export-herons-000000.tar"]
+        rows = archive.read("manifest.jsonl").decode().splitlines()
+    assert len(rows) == 4 and all('"file": "export-herons-000000.tar/' in r for r in rows)
+
+    # -- Cancel: a download in flight stops at its next block -------------------------------
+    click_action(qtbot, window, "export")
+    dialog = window.dialog
 
     # -- Cancel: a download in flight stops at its next block -------------------------------
     report = dialog._reporter()

@@ -1,8 +1,10 @@
 """What the zip and folder writers share: the images found on disk, then the text files.
 
-Images come first and the manifests last, as in the CLI's dataset folders: a dataset with a
-manifest is complete. An image whose file is gone is skipped and named in the README rather
-than failing the whole export.
+Images come first and the manifests last: a dataset with a manifest is complete. An image
+whose file is gone is skipped and named in the README rather than failing the whole export.
+Images come as files of their own (imagefolder, huggingface) or packed, many to a file (tar
+shards for webdataset, a Parquet file per split); either way one at a time, so no writer
+holds more than one image or one row group.
 """
 
 from __future__ import annotations
@@ -11,27 +13,17 @@ import os
 import stat
 from collections.abc import Iterator
 from contextlib import closing
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
-from worker.export import hub, manifests
+from worker.export import columnar, hub, manifests, shards
+from worker.export.items import Entry, Packed
 from worker.export.plan import Plan, image_rows
 from worker.export.spool import Spool
 
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One image to write: its name in the export and its open source file."""
-
-    name: str
-    path: str  # real path of the source, for hard links
-    file: BinaryIO
-    size: int
-    modified: datetime
+ANY_SPLIT = "*"  # entries(): every split at once
 
 
 class OutsideJob(ValueError):
@@ -66,14 +58,35 @@ class JobFiles:
         return path, os.fdopen(os.open(path, self.FLAGS), "rb")
 
 
-def entries(session: Session, plan: Plan, spool: Spool) -> Iterator[Entry]:
-    """Each included image with its file open; recorded in the spool once the writer has taken
-    it (the generator resumes only after the entry was written). Close it when done early:
-    that closes the open file and the database cursor at once."""
+def contents(session: Session, plan: Plan, spool: Spool) -> Iterator[Entry | Packed]:
+    """The images in writing order: one Entry per image file, or the packed files of each
+    split. Close it when done early: that closes the open file and the database cursor."""
+    export_format = plan.options.format
+    if export_format == "webdataset":
+        for split in plan.split_names:
+            with closing(entries(session, plan, spool, split)) as found:
+                yield from shards.shards(plan, found, split)
+    elif export_format == "parquet":
+        for split in plan.split_names:
+            with closing(entries(session, plan, spool, split)) as found:
+                name = columnar.file_name(split)
+                yield Packed(name, columnar.parquet(plan, found, name))
+    else:
+        with closing(entries(session, plan, spool)) as found:
+            yield from found
+
+
+def entries(session: Session, plan: Plan, spool: Spool,
+            split: str | None = ANY_SPLIT) -> Iterator[Entry]:
+    """Each included image (of one split, or of all) with its file open; recorded in the spool
+    once the writer has taken it (the generator resumes only after the entry was written).
+    Close it when done early: that closes the open file and the database cursor at once."""
     files = JobFiles(plan.data_dir, plan.job_id)
     with closing(image_rows(session, plan)) as rows:
         for image in rows:
-            split, name = plan.place(image)
+            image_split, name = plan.place(image)
+            if split != ANY_SPLIT and image_split != split:
+                continue
             try:
                 path, fh = files.open(image.file_path)
             except (OutsideJob, OSError) as exc:
@@ -87,8 +100,10 @@ def entries(session: Session, plan: Plan, spool: Spool) -> Iterator[Entry]:
                         image.id, image.keyword, image.file_path, "not a regular file"
                     )
                     continue
-                yield Entry(name, path, fh, info.st_size, image.downloaded_at)
-            spool.add(manifests.manifest_row(image, name, split), info.st_size)
+                entry = Entry(name, path, fh, info.st_size, image.downloaded_at, image,
+                              image_split)
+                yield entry
+            spool.add(entry.manifest_row(), info.st_size)
 
 
 def documents(plan: Plan, spool: Spool) -> list[tuple[str, Iterator[str]]]:
@@ -102,7 +117,7 @@ def documents(plan: Plan, spool: Spool) -> list[tuple[str, Iterator[str]]]:
     if plan.options.format == "huggingface":
         docs += [(hub.metadata_name(split),
                   hub.metadata_jsonl(plan, spool.rows_of_split(split), split))
-                 for split in hub.split_folders(plan)]
+                 for split in plan.split_names]
         docs.append((manifests.README, hub.card(plan, spool)))
     else:
         docs.append((manifests.README, manifests.readme_md(plan, spool)))

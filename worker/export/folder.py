@@ -17,7 +17,8 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from worker.export.dataset import Entry, documents, entries
+from worker.export.dataset import contents, documents
+from worker.export.items import Entry, Packed
 from worker.export.plan import Plan
 from worker.export.spool import Spool
 
@@ -62,9 +63,12 @@ def write_folder(session: Session, plan: Plan, dest: Path) -> FolderResult:
 def _fill(session: Session, plan: Plan, spool: Spool, staging: Path) -> int:
     """Images, then the text files; returns the bytes written."""
     images = _Images(staging)
-    with closing(entries(session, plan, spool)) as found:
-        for entry in found:
-            images.place(entry)
+    with closing(contents(session, plan, spool)) as found:
+        for item in found:
+            if isinstance(item, Packed):
+                images.write(item)
+            else:
+                images.place(item)
     written = images.bytes
     for name, text in documents(plan, spool):
         path = staging / name
@@ -77,7 +81,8 @@ def _fill(session: Session, plan: Plan, spool: Spool, staging: Path) -> int:
 
 
 class _Images:
-    """Puts images in place: hard links while the file system allows them, copies after."""
+    """Puts images in place: hard links while the file system allows them, copies after; or
+    writes the files that pack them."""
 
     def __init__(self, staging: Path) -> None:
         self.staging = staging
@@ -86,15 +91,26 @@ class _Images:
         self._can_link = True
 
     def place(self, entry: Entry) -> None:
-        target = self.staging / entry.name
-        if target.parent not in self._made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(target.parent)
+        target = self._folder_of(self.staging / entry.name)
         if not (self._can_link and self._link(entry.path, target)):
             # "x": never open an existing name for writing, it could be a link to an original
             with target.open("xb") as out:
                 shutil.copyfileobj(entry.file, out, COPY_CHUNK)
         self.bytes += entry.size
+
+    def write(self, packed: Packed) -> None:
+        target = self._folder_of(self.staging / packed.name)
+        with target.open("xb") as out:
+            for piece in packed.pieces:
+                out.write(piece)
+        self.bytes += target.stat().st_size
+
+    def _folder_of(self, target: Path) -> Path:
+        """``target``, its folder made."""
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
+        return target
 
     def _link(self, source: str, target: Path) -> bool:
         try:

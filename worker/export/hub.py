@@ -3,9 +3,11 @@ dataset card (`README.md` with YAML front matter) that declares the splits and f
 
 `datasets.load_dataset("imagefolder", data_dir=...)` reads the metadata: with it, labels are
 no longer taken from folder names, so each row carries its `label` (an index into the
-keywords, named in the card) and the manifest's provenance and validation fields. The card's
-`configs` name every split's files, so the hub (or `load_dataset(<folder>)`) needs no
-guessing from folder names.
+keywords) and the manifest's provenance and validation fields. The card's `configs` name every
+split's files and the features, so the hub and `load_dataset(<folder>)` need no guessing from
+folder names and give `label` as a ClassLabel named by keyword. `load_dataset("imagefolder",
+data_dir=...)` does not read the card: `datasets` (5.2) then takes the features from the
+metadata file alone, where a JSON number can only be an integer.
 """
 
 from __future__ import annotations
@@ -28,11 +30,6 @@ COLUMNS: dict[str, Any] = {
     "format": "string", "downloaded_at": "string", "validation_status": "string",
     "validation_level": "string", "validation_issues": {"sequence": "string"},
 }
-
-
-def split_folders(plan: Plan) -> list[str | None]:
-    """Each split's name (its folder), or [None] for an export without splits."""
-    return [s.name for s in plan.options.splits] or [None]
 
 
 def metadata_name(split: str | None) -> str:
@@ -59,25 +56,37 @@ def card(plan: Plan, spool: Spool) -> Iterator[str]:
     yield from manifests.readme_md(plan, spool)
 
 
+def _features(plan: Plan, indent: str) -> Iterator[str]:
+    """The features as YAML list items: the image, a ClassLabel named by keyword, the rest."""
+    q = json.dumps
+    yield f"{indent}- name: image\n{indent}  dtype: image\n"
+    yield f"{indent}- name: label\n{indent}  dtype:\n{indent}    class_label:\n"
+    yield f"{indent}      names:\n"
+    for n, keyword in enumerate(plan.classes):
+        yield f"{indent}        '{n}': {q(keyword)}\n"
+    for name, kind in COLUMNS.items():
+        if isinstance(kind, dict):
+            yield f"{indent}- name: {name}\n{indent}  list: {kind['sequence']}\n"
+        else:
+            yield f"{indent}- name: {name}\n{indent}  dtype: {kind}\n"
+
+
 def _front_matter(plan: Plan, spool: Spool) -> Iterator[str]:
     q = json.dumps  # a JSON string is a YAML string: quotes and escapes all characters
     yield "configs:\n- config_name: default\n  data_files:\n"
-    for split in split_folders(plan):
+    for split in plan.split_names:
         yield f"  - split: {q(split or 'train')}\n    path: {q(f'{split}/**' if split else '**')}\n"
-    yield "dataset_info:\n  features:\n  - name: image\n    dtype: image\n"
-    yield "  - name: label\n    dtype:\n      class_label:\n        names:\n"
-    for n, keyword in enumerate(plan.classes):
-        yield f"          '{n}': {q(keyword)}\n"
-    for name, kind in COLUMNS.items():
-        if isinstance(kind, dict):
-            yield f"  - name: {name}\n    sequence: {kind['sequence']}\n"
-        else:
-            yield f"  - name: {name}\n    dtype: {kind}\n"
+    # Features in the config are what `load_dataset(<folder>)` applies (the label's names);
+    # `dataset_info` is what the hub shows.
+    yield "  features:\n"
+    yield from _features(plan, "  ")
+    yield "dataset_info:\n  features:\n"
+    yield from _features(plan, "  ")
     yield "  splits:\n"
     counts: dict[str | None, int] = {}
     for _keyword, split, images, _size in spool.counts():
         counts[split] = counts.get(split, 0) + images
-    for split in split_folders(plan):
+    for split in plan.split_names:
         yield f"  - name: {q(split or 'train')}\n    num_examples: {counts.get(split, 0)}\n"
     licences = [name for name, _n in spool.license_counts() if name]
     yield "license: other\n"  # images keep their own licences: see ATTRIBUTION.md

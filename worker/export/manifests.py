@@ -196,7 +196,6 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
     """What the dataset is and how it was made, for whoever finds the folder later."""
     splits = plan.options.splits
     filters = ", ".join(f"{k}={json.dumps(v)}" for k, v in plan.filters.items())
-    layout = "<split>/<class>/<file>" if splits else "<class>/<file>"
     include = {
         "all": "all images but those a person rejected, whatever their validation status "
                "(include=all)",
@@ -222,11 +221,7 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
             "",
             "## Layout",
             "",
-            f"`{layout}`: the layout torchvision's `ImageFolder` and Hugging Face's "
-            "`imagefolder` read" + (", one root per split" if splits else "") + "; a class "
-            "is a keyword. Class folders are the keywords' slugs, with a '+' after a word "
-            "that loaders would take for a split name (`test tube` is `test+tube`). File "
-            "names are `<engine>-<rank>-<first 12 hex digits of the SHA-256>.<ext>`.",
+            _layout(plan),
             "",
             f"- `{MANIFEST_CSV}`, `{MANIFEST_JSONL}`: one row per image: where it came from "
             "(engine, query, rank, source and page URL, title), its licence and creator, its "
@@ -267,6 +262,46 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
         )
         for image_id, keyword, path, reason in spool.skipped():
             yield f"- image {image_id} ({md(keyword)}): `{path.replace('`', '')}`: {md(reason)}\n"
+
+
+def _layout(plan: Plan) -> str:
+    """How the images are laid out in this export's format, and how to load them."""
+    splits = bool(plan.options.splits)
+    names = ("File names are `<engine>-<rank>-<first 12 hex digits of the SHA-256>.<ext>`; "
+             "labels are indexes into the keywords in the order of the table below.")
+    folders = ("Class folders are the keywords' slugs, with a '+' after a word that loaders "
+               "would take for a split name (`test tube` is `test+tube`).")
+    export_format = plan.options.format
+    if export_format == "webdataset":
+        where = "`<split>/<name>-000000.tar`, ..." if splits else "`<name>-000000.tar`, ..."
+        return (f"WebDataset tar shards, {where} of at most {plan.options.shard_mb} MB "
+                "each. A sample is `<key>.<ext>` (the image), `<key>.cls` (its label) and "
+                "`<key>.json` (its manifest row); keys have no dots. Samples follow their "
+                "content hash, so a shard mixes the classes. Read them with "
+                "`webdataset.WebDataset(<shard URLs>)`. In the manifests, `file` is "
+                f"`<shard>/<key>.<ext>`. {names}")
+    if export_format == "parquet":
+        files = "one `<split>.parquet` per split" if splits else "`train.parquet`"
+        return (f"Parquet, {files}, in row groups of at most 100 images. Columns: `image` "
+                "(a struct of the file's `bytes` and its `path`), `label`, then the "
+                "manifest's provenance and validation fields. The schema declares the "
+                "`datasets` features (`Image`, and `ClassLabel` named by keyword), so "
+                "`datasets.load_dataset(\"parquet\", data_dir=...)` decodes them; any "
+                "Parquet reader sees plain columns. In the manifests, `file` is "
+                f"`<parquet file>/<image path>`. {names}")
+    layout = "<split>/<class>/<file>" if splits else "<class>/<file>"
+    text = (f"`{layout}`: the layout torchvision's `ImageFolder` and Hugging Face's "
+            "`imagefolder` read" + (", one root per split" if splits else "") + "; a class "
+            f"is a keyword. {folders} {names}")
+    if export_format == "huggingface":
+        text += (" Each split folder has a `metadata.jsonl` (its `file_name` relative to "
+                 "that folder, the `label`, and the provenance and validation fields). "
+                 "`datasets.load_dataset(<this folder>)` reads the card above: labels come "
+                 "as a `ClassLabel` named by keyword. `load_dataset(\"imagefolder\", "
+                 "data_dir=...)` does not read the card, so there `label` is a plain "
+                 "integer: `.cast_column(\"label\", ClassLabel(names=[...]))` with the "
+                 "keywords in table order names it.")
+    return text
 
 
 def _validation(plan: Plan) -> str:

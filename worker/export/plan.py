@@ -27,9 +27,14 @@ from worker.validate.thresholds import Thresholds
 Include = Literal["all", "valid", "reviewed"]
 INCLUDE: tuple[Include, ...] = ("all", "valid", "reviewed")
 # imagefolder: the images in <split>/<class>/ with our manifests; huggingface: the same, plus
-# a metadata.jsonl per split and a dataset card for the Hugging Face hub.
-Format = Literal["imagefolder", "huggingface"]
-FORMATS: tuple[Format, ...] = ("imagefolder", "huggingface")
+# a metadata.jsonl per split and a dataset card for the Hugging Face hub; webdataset: tar
+# shards per split; parquet: one Parquet file per split, images inside.
+Format = Literal["imagefolder", "huggingface", "webdataset", "parquet"]
+FORMATS: tuple[Format, ...] = ("imagefolder", "huggingface", "webdataset", "parquet")
+# Formats that pack many images into one file (a tar shard, a Parquet file).
+PACKED: tuple[Format, ...] = ("webdataset", "parquet")
+SHARD_MB = 1000  # webdataset's own guidance: shards of a few hundred MB to a few GB
+MAX_SHARD_MB = 100_000
 BATCH = 500
 
 # The columns an export needs (not the validation metrics or hashes, which can be large).
@@ -55,22 +60,28 @@ class Options:
     include: Include = "all"
     splits: tuple[Split, ...] = ()
     format: Format = "imagefolder"
+    shard_mb: int = SHARD_MB  # webdataset: the most MB in one tar shard
 
 
-def parse_options(include: str | None, split: str | None,
-                  export_format: str | None = None) -> Options:
+def parse_options(include: str | None, split: str | None, export_format: str | None = None,
+                  shard_mb: int | None = None) -> Options:
     """Options from the request's strings; a blank split means no split."""
     include = include or "all"
     export_format = export_format or "imagefolder"
     if export_format not in FORMATS:
         raise OptionError(f"format must be one of {', '.join(FORMATS)}, got {export_format!r}")
+    if shard_mb is not None and export_format != "webdataset":
+        raise OptionError("shard_mb applies only to format=webdataset")
+    if shard_mb is not None and not 1 <= shard_mb <= MAX_SHARD_MB:
+        raise OptionError(f"shard_mb must be between 1 and {MAX_SHARD_MB}, got {shard_mb}")
     if include not in INCLUDE:
         raise OptionError(f"include must be 'all', 'valid' or 'reviewed', got {include!r}")
     try:
         splits = parse_split(split) if split and split.strip() else ()
     except ValueError as exc:
         raise OptionError(str(exc)) from None
-    return Options(include, splits, export_format)  # type: ignore[arg-type]
+    return Options(include, splits, export_format,  # type: ignore[arg-type]
+                   SHARD_MB if shard_mb is None else shard_mb)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +122,20 @@ class Plan:
     def download_names(self) -> tuple[str, str]:
         return names.archive_names(self.job_name, self.job_id)
 
+    @property
+    def split_names(self) -> list[str | None]:
+        """Each split's name (its folder), or [None] for an export without splits."""
+        return [s.name for s in self.options.splits] or [None]
+
+    def split_of(self, row: Row) -> str | None:
+        splits = self.options.splits
+        return assign(self.split_keys.get(row.id, row.sha256), splits) if splits else None
+
     def place(self, row: Row) -> tuple[str | None, str]:
         """(split, path inside the export) of one image row: `<split>/<class>/<file>`, or
         `<class>/<file>` without splits, the layout torchvision's ImageFolder and the
         `datasets` imagefolder loader read."""
-        splits = self.options.splits
-        split = assign(self.split_keys.get(row.id, row.sha256), splits) if splits else None
+        split = self.split_of(row)
         folder = self.folders[row.keyword]
         name = names.file_name(row.engine, row.rank, row.sha256, row.format)
         return split, f"{split}/{folder}/{name}" if split else f"{folder}/{name}"
@@ -206,7 +225,18 @@ def _split_keys(session: Session, job_id: int) -> dict[int, str]:
 
 def image_rows(session: Session, plan: Plan) -> Iterator[Row]:
     """The included images, keyword by keyword in the job's order, then by engine and rank;
-    fetched ``BATCH`` at a time (a server-side cursor on PostgreSQL)."""
+    fetched ``BATCH`` at a time (a server-side cursor on PostgreSQL). Packed formats take them
+    by content hash instead, a fixed order that mixes the classes, so a tar shard or a Parquet
+    row group is not all one class (training reads them in order, shuffling only nearby)."""
+    if plan.options.format in PACKED:
+        query = (
+            select(*COLUMNS)
+            .where(Image.job_id == plan.job_id)
+            .order_by(Image.sha256, Image.id)
+            .execution_options(yield_per=BATCH)
+        )
+        yield from session.execute(_included(query, plan))
+        return
     for keyword in plan.folders:
         query = (
             select(*COLUMNS)

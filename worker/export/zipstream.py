@@ -1,9 +1,9 @@
 """A zip archive written as a stream of byte pieces, never held whole.
 
-zipfile writes to any object with ``write``; given one without ``tell``/``seek`` it treats the
-output as unseekable and puts each entry's CRC and sizes in a data descriptor after its data
-instead of going back to patch the header. Everything it writes lands in a small buffer that
-is emptied into the stream after each write once it holds PIECE bytes, so memory stays at
+zipfile writes to any object with ``write``; given one without ``seek`` it treats the output
+as unseekable and puts each entry's CRC and sizes in a data descriptor after its data instead
+of going back to patch the header. Everything it writes lands in a small buffer (`Pieces`)
+that is emptied into the stream after each write once it holds PIECE bytes, so memory stays at
 about PIECE plus one READ, whatever the size of the archive (zip64 when needed). Pieces of
 half a megabyte rather than one per write keep the per-piece costs downstream (a thread-pool
 hop, an HTTP chunk) small next to the bytes.
@@ -19,41 +19,11 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from worker.export.pieces import Pieces
+
 READ = 256 * 1024
-PIECE = 512 * 1024
-SMALL = 4096
 FILE_MODE = 0o644 << 16  # rw-r--r-- for unzip on Unix; zipfile leaves 0 for a bare ZipInfo
 EARLIEST = (1980, 1, 1, 0, 0, 0)  # the zip format cannot date anything before this
-
-
-class _Pieces:
-    """The file object zipfile writes to: collects bytes until they are taken. File data is
-    kept as written (no copy until the join); the many small writes (headers, descriptors, the
-    central directory) go into one bytearray, so they cost no more than their bytes."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes | bytearray] = []
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        n = len(data)
-        if n >= SMALL:
-            self._parts.append(bytes(data))  # no copy when given bytes, as zipfile does
-        elif self._parts and isinstance(self._parts[-1], bytearray):
-            self._parts[-1] += data
-        else:
-            self._parts.append(bytearray(data))
-        self.size += n
-        return n
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        self.size = 0
-        return data
 
 
 def _date_time(moment: datetime) -> tuple[int, int, int, int, int, int]:
@@ -65,11 +35,11 @@ class ZipStream:
     """Add entries one at a time; each call yields the archive's next bytes."""
 
     def __init__(self) -> None:
-        self._out = _Pieces()
+        self._out = Pieces()
         self._zip = zipfile.ZipFile(self._out, "w", allowZip64=True)  # type: ignore[arg-type]
 
     def _drain(self, everything: bool = False) -> Iterator[bytes]:
-        if self._out.size >= PIECE or (everything and self._out.size):
+        if self._out.full() or (everything and self._out.size):
             yield self._out.take()
 
     def _info(self, name: str, modified: datetime, compress: int) -> zipfile.ZipInfo:
@@ -87,6 +57,17 @@ class ZipStream:
         with self._zip.open(info, "w") as dest:
             while chunk := source.read(READ):
                 dest.write(chunk)
+                yield from self._drain()
+        yield from self._drain()
+
+    def add_stream(self, name: str, pieces: Iterable[bytes], modified: datetime,
+                   ) -> Iterator[bytes]:
+        """A file stored as it is produced (a tar shard, a Parquet file), its size unknown
+        until the end: zip64 fields from the start, so it may pass 4 GB."""
+        info = self._info(name, modified, zipfile.ZIP_STORED)
+        with self._zip.open(info, "w", force_zip64=True) as dest:
+            for piece in pieces:
+                dest.write(piece)
                 yield from self._drain()
         yield from self._drain()
 

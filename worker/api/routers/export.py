@@ -20,11 +20,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
 from worker.api.deps import DB, UserId, owned_job
+from worker.export import columnar
 from worker.export.archive import stream_zip
 from worker.export.folder import FolderNotEmpty, write_folder
-from worker.export.plan import NotValidated, OptionError, Plan, make_plan, parse_options
+from worker.export.plan import (
+    FORMATS,
+    NotValidated,
+    OptionError,
+    Plan,
+    make_plan,
+    parse_options,
+)
 
-router = APIRouter(prefix="/jobs", tags=["export"])
+router = APIRouter(tags=["export"])
 
 SERVER_MODE = (
     "Export to a folder is only available on this computer's own server (embedded "
@@ -39,6 +47,13 @@ class FolderExportIn(BaseModel):
     include: str = "all"
     split: str | None = None
     format: str = "imagefolder"
+    shard_mb: int | None = None
+
+
+class FormatOut(BaseModel):
+    name: str
+    available: bool
+    detail: str | None = None  # why not, and how to get it
 
 
 class FolderExportOut(BaseModel):
@@ -50,14 +65,17 @@ class FolderExportOut(BaseModel):
 
 def _plan(
     request: Request, db: Session, job_id: int, user_id: int, include: str | None,
-    split: str | None, export_format: str | None,
+    split: str | None, export_format: str | None, shard_mb: int | None = None,
 ) -> Plan:
-    """422 for bad options, 404/403 for the job, 400 for include=valid without validation."""
+    """422 for bad options, 404/403 for the job, 400 for include=valid without validation or a
+    format this installation cannot write."""
     try:
-        options = parse_options(include, split, export_format)
+        options = parse_options(include, split, export_format, shard_mb)
     except OptionError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail=str(exc)) from None
     job = owned_job(db, job_id, user_id)
+    if options.format == "parquet" and (why := columnar.missing()):
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, detail=why)
     try:
         settings = request.app.state.settings
         return make_plan(db, job, options, settings.data_dir,
@@ -95,8 +113,19 @@ def _disposition(plan: Plan) -> str:
     return value if plain == full else f"{value}; filename*=UTF-8''{quote(full)}"
 
 
+@router.get("/export/formats", response_model=list[FormatOut])
+def export_formats() -> list[FormatOut]:
+    """The dataset formats, and whether this installation can write each."""
+    parquet_missing = columnar.missing()
+    return [
+        FormatOut(name=name, available=not (name == "parquet" and parquet_missing),
+                  detail=parquet_missing if name == "parquet" else None)
+        for name in FORMATS
+    ]
+
+
 @router.get(
-    "/{job_id}/export",
+    "/jobs/{job_id}/export",
     response_class=StreamingResponse,
     responses={
         200: {"content": {"application/zip": {}}, "description": "The dataset as a zip, streamed"}
@@ -110,10 +139,12 @@ def export_zip(
     include: str = "all",
     split: str | None = None,
     export_format: Annotated[str, Query(alias="format")] = "imagefolder",
+    shard_mb: int | None = None,
 ) -> StreamingResponse:
-    """The dataset as a zip, streamed: ``[<split>/]<class>/<file>`` plus manifests; with
-    format=huggingface also a metadata.jsonl per split and a dataset card."""
-    plan = _plan(request, db, job_id, user_id, include, split, export_format)
+    """The dataset as a zip, streamed, with its manifests: ``[<split>/]<class>/<file>``; with
+    format=huggingface also a metadata.jsonl per split and a dataset card; webdataset: tar
+    shards of at most ``shard_mb`` MB per split; parquet: one Parquet file per split."""
+    plan = _plan(request, db, job_id, user_id, include, split, export_format, shard_mb)
     parts = _zip_bytes(request.app.state.sessions, plan)
     return _ClosingStream(
         parts,
@@ -122,7 +153,7 @@ def export_zip(
     )
 
 
-@router.post("/{job_id}/export", response_model=FolderExportOut)
+@router.post("/jobs/{job_id}/export", response_model=FolderExportOut)
 def export_folder(
     job_id: int, body: FolderExportIn, request: Request, user_id: UserId, db: DB
 ) -> FolderExportOut:
@@ -135,7 +166,8 @@ def export_folder(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             detail=f"path must be an absolute folder path, got {body.path!r}",
         )
-    plan = _plan(request, db, job_id, user_id, body.include, body.split, body.format)
+    plan = _plan(request, db, job_id, user_id, body.include, body.split, body.format,
+                 body.shard_mb)
     try:
         result = write_folder(db, plan, dest)
     except FolderNotEmpty as exc:
