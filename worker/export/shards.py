@@ -10,7 +10,6 @@ past the shard size, so only a single sample bigger than that makes a bigger sha
 
 from __future__ import annotations
 
-import io
 import json
 import tarfile
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
 
 BLOCK = tarfile.BLOCKSIZE
 FILE_MODE = 0o644
+READ = 256 * 1024
 
 
 def shard_name(plan: Plan, split: str | None, number: int) -> str:
@@ -61,35 +61,50 @@ class _Ahead:
 
 
 def _shard(plan: Plan, source: _Ahead, shard: str, limit: int) -> Iterator[bytes]:
+    """One tar, written member by member: tarfile makes each header (PAX where a name needs
+    it), the image's bytes go out as read, in big pieces rather than through tarfile's own
+    small stream buffer (which made this format a third slower than the others)."""
     out = Pieces()
     label = {keyword: n for n, keyword in enumerate(plan.classes)}
     written = 0
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:  # type: ignore[call-overload]
-        while (entry := source.head) is not None:
-            key = sample_key(entry)
-            ext = entry.name.rsplit(".", 1)[-1]
-            entry.name = f"{shard}/{key}.{ext}"
-            about = json.dumps(entry.manifest_row(), ensure_ascii=False).encode()
-            cls = str(label[entry.image.keyword]).encode()
-            size = sum(BLOCK + -(-n // BLOCK) * BLOCK for n in (entry.size, len(cls), len(about)))
-            if written and written + size > limit:
-                break  # the entry starts the next shard, where it is named again
-            stamp = entry.modified.timestamp()
-            tar.addfile(_member(f"{key}.{ext}", entry.size, stamp), entry.file)
+    while (entry := source.head) is not None:
+        key = sample_key(entry)
+        ext = entry.name.rsplit(".", 1)[-1]
+        entry.name = f"{shard}/{key}.{ext}"
+        about = json.dumps(entry.manifest_row(), ensure_ascii=False).encode()
+        cls = str(label[entry.image.keyword]).encode()
+        size = sum(BLOCK + _padded(n) for n in (entry.size, len(cls), len(about)))
+        if written and written + size > limit:
+            break  # the entry starts the next shard, where it is named again
+        stamp = entry.modified.timestamp()
+        out.write(_header(f"{key}.{ext}", entry.size, stamp))
+        sent = 0
+        while sent < entry.size and (piece := entry.file.read(min(READ, entry.size - sent))):
+            out.write(piece)
+            sent += len(piece)
             if out.full():
                 yield out.take()
-            tar.addfile(_member(f"{key}.cls", len(cls), stamp), io.BytesIO(cls))
-            tar.addfile(_member(f"{key}.json", len(about), stamp), io.BytesIO(about))
-            written += size
-            source.advance()
-            if out.full():
-                yield out.take()
+        if sent != entry.size:
+            raise OSError(f"{entry.path} changed size while it was exported")
+        out.write(bytes(_padded(sent) - sent))
+        for name, data in ((f"{key}.cls", cls), (f"{key}.json", about)):
+            out.write(_header(name, len(data), stamp))
+            out.write(data + bytes(_padded(len(data)) - len(data)))
+        written += size
+        source.advance()
+        if out.full():
+            yield out.take()
+    out.write(bytes(2 * BLOCK))  # the end-of-archive marker
     yield out.take()
 
 
-def _member(name: str, size: int, mtime: float) -> tarfile.TarInfo:
+def _padded(n: int) -> int:
+    return -(-n // BLOCK) * BLOCK
+
+
+def _header(name: str, size: int, mtime: float) -> bytes:
     info = tarfile.TarInfo(name)
     info.size = size
     info.mtime = int(mtime)
     info.mode = FILE_MODE
-    return info
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
