@@ -121,3 +121,18 @@ def test_a_server_url_without_its_client_names_the_way_to_get_one(monkeypatch, v
     assert f"{variable} needs the {client}, which this installation does not have" \
         in str(caught.value)
     assert "install PixCrawler with pip" in str(caught.value)
+
+
+def test_each_engine_has_its_own_search_quota(monkeypatch):
+    from worker.crawl.engines import ENGINES
+    from worker.settings import ENGINE_NAMES
+
+    assert set(ENGINE_NAMES) == set(ENGINES)
+    monkeypatch.setenv("PIXCRAWLER_ENGINE_BING_SEARCH_RATE", "2/minute")
+    monkeypatch.setenv("PIXCRAWLER_SEARCH_RATE_LIMIT", "30/minute")
+    s = Settings(_env_file=None)
+    assert s.search_rate("bing") == "2/minute"
+    assert s.search_rate("duckduckgo") == "30/minute"
+    monkeypatch.setenv("PIXCRAWLER_ENGINE_PEXELS_SEARCH_RATE", "often")
+    with pytest.raises(ValueError, match="engine_pexels_search_rate"):
+        Settings(_env_file=None)

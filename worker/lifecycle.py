@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from celery import Celery
 from sqlalchemy import case, func, select, update
@@ -94,6 +94,8 @@ class Dispatch:
     keyword: str
     engine: str
     target: int
+    # A chunk waiting for its search quota runs at the slot it booked, and holds it.
+    booked_at: float | None = None
 
 
 def queue_chunks(job: Job, chunks: Iterable[Chunk]) -> list[Dispatch]:
@@ -105,6 +107,7 @@ def queue_chunks(job: Job, chunks: Iterable[Chunk]) -> list[Dispatch]:
         chunk.last_error = None
         chunk.failed_downloads = 0
         chunk.started_at = chunk.finished_at = None
+        chunk.waiting_until = chunk.search_state = None
         out.append(Dispatch(chunk.task_id, chunk.id, job.id, chunk.keyword, chunk.engine,
                             chunk.target))
     job.status = JobStatus.running
@@ -117,14 +120,14 @@ def send(celery: Celery, dispatches: Sequence[Dispatch]) -> None:
     """Send every chunk's task over one broker connection."""
     with celery.producer_or_acquire() as producer:
         for d in dispatches:
-            celery.send_task(
-                DOWNLOAD_TASK,
-                kwargs={"keyword": d.keyword, "engine": d.engine, "max_images": d.target,
-                        "job_id": d.job_id, "chunk_id": d.chunk_id},
-                task_id=d.task_id,
-                queue=CRAWL_QUEUE,
-                producer=producer,
-            )
+            kwargs = {"keyword": d.keyword, "engine": d.engine, "max_images": d.target,
+                      "job_id": d.job_id, "chunk_id": d.chunk_id}
+            eta = None
+            if d.booked_at is not None:
+                kwargs["booked_at"] = d.booked_at
+                eta = datetime.fromtimestamp(d.booked_at, UTC)
+            celery.send_task(DOWNLOAD_TASK, kwargs=kwargs, task_id=d.task_id, eta=eta,
+                             queue=CRAWL_QUEUE, producer=producer)
 
 
 def cancel_open_chunks(session: Session, job: Job) -> list[Chunk]:

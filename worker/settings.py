@@ -30,6 +30,10 @@ _SERVER_CLIENTS = (
 )
 
 ENV_PREFIX = "PIXCRAWLER_"
+# worker.crawl.engines registers these (a test keeps the two lists one); each has its own
+# search quota setting below.
+ENGINE_NAMES = ("bing", "duckduckgo", "google", "baidu", "openverse", "wikimedia", "flickr",
+                "unsplash", "pexels", "pixabay")
 # The seed's validation task rate limits per level.
 _CELERY_RATE = re.compile(r"\d+(\.\d+)?(/[smh])?")
 _VALIDATION_RATE_LIMITS = {"fast": "1000/m", "medium": "500/m", "slow": "100/m"}
@@ -61,6 +65,18 @@ class Settings(BaseSettings):
     start_rate_limit: str = "10/minute"
     login_rate_limit: str = "10/minute"
     search_rate_limit: str = "10/minute"
+    # One engine's own search quota, e.g. PIXCRAWLER_ENGINE_BING_SEARCH_RATE=2/minute;
+    # "" means search_rate_limit.
+    engine_bing_search_rate: str = ""
+    engine_duckduckgo_search_rate: str = ""
+    engine_google_search_rate: str = ""
+    engine_baidu_search_rate: str = ""
+    engine_openverse_search_rate: str = ""
+    engine_wikimedia_search_rate: str = ""
+    engine_flickr_search_rate: str = ""
+    engine_unsplash_search_rate: str = ""
+    engine_pexels_search_rate: str = ""
+    engine_pixabay_search_rate: str = ""
     ratelimit_storage_url: str = ""  # "" → memory in embedded mode, the Redis broker in server mode
 
     # How often the events stream looks for progress changes, and when a silent chunk is
@@ -107,9 +123,12 @@ class Settings(BaseSettings):
     # Validation thresholds, one variable each: PIXCRAWLER_VALIDATION__MIN_WIDTH=128, ...
     validation: Thresholds = Field(default_factory=Thresholds)
 
-    @field_validator("start_rate_limit", "login_rate_limit", "search_rate_limit")
+    @field_validator("start_rate_limit", "login_rate_limit", "search_rate_limit",
+                     *(f"engine_{name}_search_rate" for name in ENGINE_NAMES))
     @classmethod
     def _rate(cls, value: str) -> str:
+        if not value:
+            return value  # an engine without its own rate
         try:
             parse_rate(value)
         except ValueError as exc:
@@ -162,6 +181,10 @@ class Settings(BaseSettings):
     def engine_url(self, name: str) -> str | None:
         """Base URL override for an engine, from PIXCRAWLER_ENGINE_<NAME>_URL."""
         return os.environ.get(f"{ENV_PREFIX}ENGINE_{name.upper()}_URL") or None
+
+    def search_rate(self, engine: str) -> str:
+        """The engine's search quota: its own setting, else the common one."""
+        return getattr(self, f"engine_{engine}_search_rate", "") or self.search_rate_limit
 
     def api_key(self, setting: str) -> str | None:
         """The API key held in Settings field ``setting`` (an engine's ``key_setting``)."""

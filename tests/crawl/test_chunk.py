@@ -37,7 +37,11 @@ class MemorySink:
         self.records_after_cancel_seen = 0
         self.cancel_polls = 0
         self.duplicates = 0  # found by the runner itself
+        self.waits: list[float] = []  # quota waits noted for users
         self._lock = threading.Lock()
+
+    def note_wait(self, until: float) -> None:
+        self.waits.append(until)
 
     def already_recorded(self) -> dict[int, str]:
         return dict(self.recorded)
@@ -88,6 +92,9 @@ def chunk(
     engine: str = "bing",
     limiter: SearchLimiter | None = None,
     outage_limit: float = 300.0,
+    park_after: float | None = None,
+    booked_at: float | None = None,
+    search_state: dict | None = None,
     **options: object,
 ) -> ChunkOutcome:
     storage = JobStorage(data_dir, 1)
@@ -105,6 +112,9 @@ def chunk(
                 limiter=limiter,
                 outage_limit=outage_limit,
                 cancel_poll=0.05,
+                park_after=park_after,
+                booked_at=booked_at,
+                search_state=search_state,
             )
 
     return asyncio.run(go())
@@ -287,6 +297,43 @@ def test_limiter_is_asked_before_every_search(web: FakeWeb, tmp_path: Path) -> N
     # each search call took one slot of the engine's window
     stamps = json.loads((tmp_path / "limits" / "bing.json").read_text())
     assert len(stamps) == searches
+
+
+def test_a_chunk_without_quota_parks_and_goes_on_where_it_stood(web: FakeWeb,
+                                                                tmp_path: Path) -> None:
+    """One query a minute: the first page comes at once, the second is booked a minute on.
+    Once its downloads are recorded the chunk parks with that slot and its search state; run
+    again with both, it takes the next page (no query repeated), and the two runs together
+    store the target once."""
+    web.config.results_per_keyword = 100
+    limiter = FileSearchLimiter("1/minute", tmp_path / "limits")
+    sink = MemorySink()
+    first = chunk(web, tmp_path, "owl", 50, sink, limiter=limiter, park_after=5)
+    assert first.parked is not None and first.error is None
+    assert 50 < first.parked.until - time.time() <= 60
+    assert first.parked.search["pages"] == 1 and first.parked.search["next_rank"] == 35
+    assert len(sink.waits) == 1 and abs(sink.waits[0] - first.parked.until) < 0.5
+    assert first.downloaded == len(sink.images) == 35
+    assert web.hits("/images/async") == 0
+    assert temp_files(tmp_path) == []
+
+    # The slot has come (as the re-sent task would run at it): the same chunk goes on.
+    resumed = MemorySink(recorded={i.rank: i.candidate.url for i in sink.images})
+    second = chunk(web, tmp_path, "owl", 50, resumed, limiter=limiter, park_after=5,
+                   booked_at=time.time(),
+                   search_state=first.parked.search)
+    assert second.parked is None and second.error is None
+    assert second.downloaded == 15
+    assert web.hits("/images/search") == 1 and web.hits("/images/async") == 1
+    # The booked slot was used, not booked again: the file holds the two bookings only.
+    assert len(json.loads((tmp_path / "limits" / "bing.json").read_text())) == 2
+
+
+def test_a_short_wait_is_slept_not_parked(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.results_per_keyword = 100
+    limiter = FileSearchLimiter("1/second", tmp_path / "limits")
+    outcome = chunk(web, tmp_path, "owl", 50, MemorySink(), limiter=limiter, park_after=5)
+    assert outcome.parked is None and outcome.downloaded == 50
 
 
 def test_slow_hosts_cost_the_deadline_not_minutes(tmp_path: Path) -> None:

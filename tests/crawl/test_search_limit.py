@@ -15,9 +15,11 @@ import pytest
 
 from worker.crawl.search_limit import (
     FileSearchLimiter,
+    Rates,
     RedisSearchLimiter,
     SearchLimiter,
     make_search_limiter,
+    next_slot,
 )
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -32,7 +34,8 @@ def redis_up() -> bool:
 
 
 @pytest.fixture(params=["file", "redis"])
-def make_limiter(request, tmp_path: Path) -> Iterator[Callable[[str], SearchLimiter]]:
+def make_limiter_with_rates(request, tmp_path: Path) -> Iterator[Callable[[Rates | str],
+                                                                          SearchLimiter]]:
     """Factory for limiters sharing one back end (like separate worker processes would)."""
     if request.param == "redis" and not redis_up():
         message = "Redis not running on 127.0.0.1:6379"
@@ -41,15 +44,20 @@ def make_limiter(request, tmp_path: Path) -> Iterator[Callable[[str], SearchLimi
         pytest.skip(message)
     made: list[SearchLimiter] = []
 
-    def make(rate: str) -> SearchLimiter:
+    def make(rates: Rates | str) -> SearchLimiter:
         url = REDIS_URL if request.param == "redis" else "memory://"
-        limiter = make_search_limiter(rate, url, tmp_path / "limits")
+        limiter = make_search_limiter(rates, url, tmp_path / "limits")
         made.append(limiter)
         return limiter
 
     yield make
     for limiter in made:
         limiter.close()
+
+
+@pytest.fixture
+def make_limiter(make_limiter_with_rates) -> Callable[[str], SearchLimiter]:
+    return make_limiter_with_rates
 
 
 def fresh_engine() -> str:
@@ -89,15 +97,47 @@ def test_over_limit_waits_and_other_engines_do_not(
     asyncio.run(go())
 
 
-def test_wait_is_until_the_oldest_query_leaves_the_window(
+def test_a_booking_is_when_the_oldest_query_leaves_the_window(
     make_limiter: Callable[[str], SearchLimiter],
 ) -> None:
-    limiter = make_limiter("2/minute")
+    first, second = make_limiter("2/minute"), make_limiter("2/minute")
     engine = fresh_engine()
-    assert limiter._try_acquire(engine) == 0
-    assert limiter._try_acquire(engine) == 0
-    wait = limiter._try_acquire(engine)
-    assert 50 < wait <= 60  # sleeps out the window instead of polling
+    assert first.book(engine) == 0
+    assert second.book(engine) == 0
+    # Later callers are given later slots, each its own: two per minute, in order.
+    later = [first.book(engine), second.book(engine), first.book(engine)]
+    assert 50 < later[0] <= 60 and 50 < later[1] <= 60
+    assert 110 < later[2] <= 120
+
+
+def test_rates_per_engine(make_limiter_with_rates) -> None:
+    limiter = make_limiter_with_rates(lambda engine: "1/minute" if engine.startswith("slow")
+                                      else "100/minute")
+    slow, quick = "slow-" + fresh_engine(), fresh_engine()
+    assert limiter.book(slow) == 0 and limiter.book(slow) > 50
+    assert [limiter.book(quick) for _ in range(50)] == [0.0] * 50
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_no_window_ever_holds_more_than_the_rate(seed: int) -> None:
+    """Bookings made at random times, some now, some far ahead: every window of the schedule
+    holds at most `amount` sends."""
+    import random
+
+    rng = random.Random(seed)
+    amount, window = rng.randint(1, 5), 60.0
+    stamps: list[float] = []
+    now = 0.0
+    for _ in range(200):
+        now += rng.expovariate(1 / 8)
+        live = [t for t in stamps if t > now - window]
+        at = next_slot(live, now, amount, window)
+        assert at >= now
+        stamps.append(at)
+    stamps.sort()
+    for i, start in enumerate(stamps):
+        inside = [t for t in stamps[i:] if t < start + window]
+        assert len(inside) <= amount
 
 
 def test_slot_frees_after_the_window(make_limiter: Callable[[str], SearchLimiter]) -> None:
@@ -152,5 +192,5 @@ def test_file_state_survives_corruption(tmp_path: Path) -> None:
     limiter = FileSearchLimiter("1/minute", tmp_path)
     engine = fresh_engine()
     (tmp_path / f"{engine}.json").write_text("{not json")
-    assert limiter._try_acquire(engine) == 0
-    assert limiter._try_acquire(engine) > 0
+    assert limiter.book(engine) == 0
+    assert limiter.book(engine) > 0

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from worker.crawl.engines import ENGINES
 from worker.crawl.filters import COLORS, IMAGE_TYPES, LICENSES
@@ -168,6 +176,22 @@ class ChunkOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    waiting_until: datetime | None = Field(
+        None, description="While the chunk waits for its engine's search quota: when its "
+                          "booked query goes (else null)")
+    waiting_for: str | None = Field(None, description='What it waits for, e.g. "bing search '
+                                                      'quota"')
+
+    @model_validator(mode="after")
+    def _waiting_now(self) -> ChunkOut:
+        """Only a wait still ahead of an open chunk is shown."""
+        until = self.waiting_until
+        if (until is None or self.status not in (JobStatus.pending, JobStatus.running)
+                or until <= datetime.now(UTC)):
+            self.waiting_until = self.waiting_for = None
+        else:
+            self.waiting_for = f"{self.engine} search quota"
+        return self
 
 
 class ImageOut(BaseModel):
@@ -228,6 +252,8 @@ class EngineOut(BaseModel):
     filters: list[str] = Field(description="Filters it applies itself (min size: all engines)")
     filter_values: dict[str, list[str | bool]] = Field(
         description="For each filter it applies, the values it can apply")
+    search_rate: str = Field(description="Its search-query quota, shared by every worker "
+                                         "(PIXCRAWLER_ENGINE_<NAME>_SEARCH_RATE)")
 
 
 class EngineHealthOut(BaseModel):

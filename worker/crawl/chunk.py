@@ -13,6 +13,12 @@ database finds (another chunk of the job had the same bytes) takes it back.
 Faults of this machine (disk full, a folder that cannot be written, a service down past the
 outage limit) stop the chunk at once: it ends failed with the reason. An outage shorter than
 the limit is only a pause.
+
+Search queries are booked with the engine's quota (worker.crawl.search_limit). A slot a few
+seconds off is slept for; one further off is noted for users, and once the chunk has nothing
+else to do (no download in flight or queued, everything recorded) it parks: it returns with
+the booked slot and where its search stands, and the task runs it again at that time, so the
+worker serves other engines meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import asyncio
 import errno
 import logging
 import shutil
+import time
 from collections import deque
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
@@ -41,6 +48,7 @@ from worker.crawl.types import (
     EngineError,
     Fetched,
     LocalWriteError,
+    Parked,
     ResultPage,
     StoredImage,
 )
@@ -54,6 +62,8 @@ T = TypeVar("T")
 MAX_PAGES = 200  # an engine that keeps returning cursors must not page forever
 MAX_EMPTY_PAGES = 3  # consecutive empty pages (after the first) that end the result list
 MAX_LISTED_ERRORS = 20  # failure messages kept in ChunkOutcome.errors
+BOOKING_SLACK = 1.0  # a booked slot missed by more than this is stale: book another
+NOTE_WAIT_AFTER = 1.0  # waits this long or longer are shown to users
 
 
 async def run_chunk(
@@ -69,18 +79,27 @@ async def run_chunk(
     outage_limit: float = 300.0,
     min_free_bytes: int = 0,
     cancel_poll: float = 0.25,
+    park_after: float | None = None,
+    booked_at: float | None = None,
+    search_state: dict[str, Any] | None = None,
 ) -> ChunkOutcome:
     """Store up to ``target`` new images for ``keyword`` from ``engine``; counts are this run's.
 
     Ranks are the engine's global result index (0-based); ranks the sink already recorded count
     towards the target and are not fetched again. Downloads go to ``temp_dir`` (the job's temp
     folder by default). The chunk stops with "disk full" once the data folder has less than
-    ``min_free_bytes`` free.
+    ``min_free_bytes`` free. With ``park_after``, a chunk whose next query slot is at least
+    that many seconds off returns ``outcome.parked`` once idle; it is run again with
+    ``booked_at`` (the slot it holds) and ``search_state`` (``parked.search``).
     """
     run = _ChunkRun(engine, keyword, target, downloader, storage, sink, limiter, cancel_poll)
     run.temp_dir = temp_dir or storage.temp_dir
     run.outage_limit = outage_limit
     run.min_free_bytes = min_free_bytes
+    run.park_after = park_after
+    run.booked_at = booked_at
+    if search_state:
+        run.resume_search(search_state)
     return await run.run()
 
 
@@ -132,6 +151,20 @@ class _ChunkRun:
         self.exhausted = False
         self.search_error: str | None = None
         self.last_failure: str | None = None
+        self.park_after: float | None = None
+        self.booked_at: float | None = None  # a query slot booked by an earlier run
+        self.waiting_until: float | None = None  # the booked slot the search sleeps for
+
+    def resume_search(self, state: dict[str, Any]) -> None:
+        """Go on from where a parked run's search stood."""
+        self.cursor = self.engine.load_cursor(state.get("cursor"))
+        self.next_rank = int(state.get("next_rank", 0))
+        self.pages = int(state.get("pages", 0))
+        self.empty_pages = int(state.get("empty_pages", 0))
+
+    def _search_state(self) -> dict[str, Any]:
+        return {"cursor": self.engine.save_cursor(self.cursor), "next_rank": self.next_rank,
+                "pages": self.pages, "empty_pages": self.empty_pages}
 
     # -- main loop ---------------------------------------------------------------------------
 
@@ -165,6 +198,9 @@ class _ChunkRun:
                 return  # the target is met and recorded
             if self.flush_task is None and self._unrecorded():
                 self.flush_task = self._start(self._flush(), "record")
+            if self._idle_until_quota():
+                self.outcome.parked = Parked(self.waiting_until, self._search_state())
+                return  # _stop cancels the sleeping search; its slot goes with `parked`
             if not (self.downloads or self.search_task or self.flush_task):
                 return  # nothing in flight and nothing left to ask for
             done = [await self.finished.get()]
@@ -203,6 +239,14 @@ class _ChunkRun:
         task.add_done_callback(self.finished.put_nowait)
         return task
 
+    def _idle_until_quota(self) -> bool:
+        """Only a search far off waits: time to give the worker back."""
+        if self.park_after is None or self.waiting_until is None or self.search_task is None:
+            return False
+        if self.downloads or self.queue or self.flush_task or self._unrecorded():
+            return False
+        return self.waiting_until - time.time() >= self.park_after
+
     def _want_more_results(self) -> bool:
         if self.exhausted or self.search_error is not None:
             return False
@@ -211,12 +255,31 @@ class _ChunkRun:
     # -- search ------------------------------------------------------------------------------
 
     async def _search(self, cursor: Any) -> ResultPage:
-        limiter = self.limiter
-        if limiter is not None:
-            name = self.engine.name
-            await outlast(lambda: limiter.acquire(name), self.outage_limit,
-                          f"{name} search rate limit")
+        if self.limiter is not None:
+            delay = await self._slot(self.limiter)
+            if delay > 0:
+                self.waiting_until = time.time() + delay
+                if delay >= NOTE_WAIT_AFTER:  # also wakes the loop, which may park the chunk
+                    self._start(self._note_wait(self.waiting_until), "note wait")
+                await asyncio.sleep(delay)
+            self.waiting_until = None
         return await self.engine.search(self.downloader.session, self.keyword, cursor)
+
+    async def _slot(self, limiter: SearchLimiter) -> float:
+        """Seconds until this query may go: the slot an earlier run booked, else a new one."""
+        booked, self.booked_at = self.booked_at, None
+        if booked is not None and booked >= time.time() - BOOKING_SLACK:
+            return max(booked - time.time(), 0.0)
+        name = self.engine.name
+        return await outlast(lambda: asyncio.to_thread(limiter.book, name), self.outage_limit,
+                             f"{name} search quota")
+
+    async def _note_wait(self, until: float) -> None:
+        try:
+            await asyncio.to_thread(self.sink.note_wait, until)
+        except Exception:  # only for users to see: never a reason to stop
+            log.debug("could not note the quota wait of %s/%r", self.engine.name, self.keyword,
+                      exc_info=True)
 
     def _on_page(self, task: asyncio.Task[ResultPage]) -> None:
         name = self.engine.name
@@ -431,14 +494,17 @@ class _ChunkRun:
         outcome.warnings = [
             f"{host}: timed out {self.downloader.options.host_timeouts} times; its other "
             "images were skipped" for host in self.downloader.skipped_hosts]
+        if self.fault is not None or self.cancelled:
+            outcome.parked = None  # a parked chunk that then stopped has ended
         if self.fault is not None:
             outcome.fault = outcome.error = self.fault
             return outcome
         if self.cancelled:
             outcome.cancelled = True
             return outcome
-        if self.stored >= self.target:
-            return outcome  # a late search error does not matter once the target is met
+        if outcome.parked is not None or self.stored >= self.target:
+            return outcome  # a late search error does not matter once the target is met, and
+            # a parked chunk has not ended
         problems = []
         if self.search_error is not None:
             problems.append(self.search_error)

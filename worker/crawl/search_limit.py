@@ -1,9 +1,16 @@
-"""Search-query rate limit per engine, shared by every worker that crawls.
+"""Search-query quota per engine, shared by every worker that crawls.
 
 Engines throttle or ban clients that query too fast, so "10/minute" per engine must hold across
 all chunk tasks at once: across hosts via Redis (server mode) or across the processes of one
-machine via a locked state file (embedded mode). Both are moving windows; a caller that is over
-the limit sleeps until the oldest query in the window expires, never polling in a loop.
+machine via a locked state file (embedded mode). Each engine has its own rate
+(`PIXCRAWLER_ENGINE_<NAME>_SEARCH_RATE`, else `PIXCRAWLER_SEARCH_RATE_LIMIT`).
+
+A caller books a slot rather than waiting for one: `book` takes the earliest send time the
+moving window allows, now or later, and says how far off it is. A chunk whose slot is far
+off can then give its worker back and come again at that time (worker.crawl.chunk), where a
+caller that slept would hold the worker for nothing. Bookings are kept as send times: the
+next one goes at or after the last, and at least one window after the send `amount` places
+back, so no window ever holds more than `amount` sends, whatever the mix of now and later.
 """
 
 from __future__ import annotations
@@ -13,88 +20,131 @@ import json
 import os
 import tempfile
 import time
+import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import limits
 from filelock import FileLock
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 
 from worker.crawl.storage import keyword_slug
 from worker.crawl.types import ServiceDown
 
-_NAMESPACE = "pixcrawler-search"
-_EPSILON = 0.01  # sleep a hair past the window edge so the retry lands inside the new window
+_KEY = "pixcrawler-search:{}"
+
+Rates = Callable[[str], str]  # engine name -> its rate, e.g. "10/minute"
+
+
+@cache
+def _parse(rate: str) -> tuple[int, float]:
+    """(queries, window seconds) of a rate like "10/minute"."""
+    item = limits.parse(rate)
+    return item.amount, float(item.get_expiry())
+
+
+def next_slot(stamps: list[float], now: float, amount: int, window: float) -> float:
+    """The earliest send time the booked ``stamps`` (sorted, none older than the window)
+    leave: not before now or the last booking, and a window after the send ``amount``
+    places back when there are that many."""
+    at = max(now, stamps[-1]) if stamps else now
+    if len(stamps) >= amount:
+        at = max(at, stamps[-amount] + window)
+    return at
 
 
 class SearchLimiter(ABC):
-    """``await limiter.acquire("bing")`` returns once a bing query may be sent."""
+    """``limiter.book("bing")`` takes the next bing query slot; ``await acquire`` waits for
+    one. ``rates`` maps an engine to its rate (or one rate for all)."""
 
-    def __init__(self, rate: str) -> None:
-        self.item = limits.parse(rate)
-        self.rate = rate
+    def __init__(self, rates: Rates | str) -> None:
+        self.rates: Rates = (lambda _engine: rates) if isinstance(rates, str) else rates
+        _parse(self.rates(""))  # a bad rate fails here, not at the first query
 
-    @property
-    def window(self) -> float:
-        return float(self.item.get_expiry())
+    def limit(self, engine: str) -> tuple[int, float]:
+        return _parse(self.rates(engine))
+
+    def book(self, engine: str) -> float:
+        """Take the earliest query slot for ``engine``: seconds until it (0: now)."""
+        amount, window = self.limit(engine)
+        return self._book(engine, amount, window)
 
     async def acquire(self, engine: str) -> None:
-        """Wait (sleeping, not spinning) until a query to ``engine`` is allowed, and take it."""
-        while True:
-            wait = await asyncio.to_thread(self._try_acquire, engine)
-            if wait <= 0:
-                return
-            await asyncio.sleep(wait + _EPSILON)
+        """Wait (sleeping, not spinning) until a booked query to ``engine`` may be sent."""
+        delay = await asyncio.to_thread(self.book, engine)
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     @abstractmethod
-    def _try_acquire(self, engine: str) -> float:
-        """Take a slot and return 0, or take nothing and return seconds until one frees."""
+    def _book(self, engine: str, amount: int, window: float) -> float: ...
+
+    @abstractmethod
+    def clear(self, engine: str) -> None:
+        """Forget the engine's bookings (tests and admin tools)."""
 
     def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release connections held by the back end."""
 
 
+# KEYS[1]: the engine's sorted set of send times. ARGV: amount, window, a unique member.
+# Redis's own clock, so hosts whose clocks differ still share one schedule.
+_BOOK = """
+local amount, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1e6
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local at = now
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] and tonumber(last[2]) > at then at = tonumber(last[2]) end
+if redis.call('ZCARD', KEYS[1]) >= amount then
+  local back = redis.call('ZRANGE', KEYS[1], -amount, -amount, 'WITHSCORES')
+  if tonumber(back[2]) + window > at then at = tonumber(back[2]) + window end
+end
+redis.call('ZADD', KEYS[1], at, ARGV[3])
+redis.call('EXPIRE', KEYS[1], math.ceil(at - now + window) + 1)
+return tostring(at - now)
+"""
+
+
 class RedisSearchLimiter(SearchLimiter):
-    """Moving window in Redis via the ``limits`` library: one limit for every worker host."""
+    """Bookings in a Redis sorted set, taken by one script: one schedule for every host."""
 
-    def __init__(self, rate: str, storage_url: str) -> None:
-        super().__init__(rate)
-        self.storage = storage_from_string(storage_url)
-        self.limiter = MovingWindowRateLimiter(self.storage)
+    def __init__(self, rates: Rates | str, storage_url: str) -> None:
+        super().__init__(rates)
+        import redis  # a lab server's dependency only
 
-    def _try_acquire(self, engine: str) -> float:
-        from redis.exceptions import RedisError  # a lab server's dependency only
+        self.client = redis.Redis.from_url(storage_url)
+        self.script = self.client.register_script(_BOOK)
+
+    def _book(self, engine: str, amount: int, window: float) -> float:
+        from redis.exceptions import RedisError
 
         try:
-            return self._take(engine)
+            delay = self.script(keys=[_KEY.format(engine)],
+                                args=[amount, window, uuid.uuid4().hex])
         except (RedisError, OSError) as exc:
             raise ServiceDown("Redis (search rate limit)", str(exc) or type(exc).__name__) \
                 from exc
-
-    def _take(self, engine: str) -> float:
-        if self.limiter.hit(self.item, _NAMESPACE, engine):
-            return 0.0
-        stats = self.limiter.get_window_stats(self.item, _NAMESPACE, engine)
-        if stats.remaining > 0:  # a slot freed between hit() and the stats call
-            return 0.0 if self.limiter.hit(self.item, _NAMESPACE, engine) else _EPSILON
-        return max(stats.reset_time - time.time(), _EPSILON)
+        return max(float(delay), 0.0)
 
     def clear(self, engine: str) -> None:
-        """Forget the engine's window (tests and admin tools)."""
-        self.limiter.clear(self.item, _NAMESPACE, engine)
+        self.client.delete(_KEY.format(engine))
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class FileSearchLimiter(SearchLimiter):
-    """Moving window kept in ``<state_dir>/<engine>.json`` under a file lock.
+    """Bookings kept in ``<state_dir>/<engine>.json`` under a file lock.
 
     Works across the processes of one machine (embedded mode) with nothing else installed. The
-    file holds the send times still inside the window; a torn or corrupt file counts as empty
-    (the worst case is a few extra queries, never a stuck crawler).
+    file holds the send times still inside the window or booked ahead; a torn or corrupt file
+    counts as empty (the worst case is a few extra queries, never a stuck crawler).
     """
 
-    def __init__(self, rate: str, state_dir: Path, lock_timeout: float = 30.0) -> None:
-        super().__init__(rate)
+    def __init__(self, rates: Rates | str, state_dir: Path, lock_timeout: float = 30.0) -> None:
+        super().__init__(rates)
         self.state_dir = Path(state_dir)
         self.state_dir.mkdir(parents=True, exist_ok=True)
         self.lock_timeout = lock_timeout
@@ -103,19 +153,14 @@ class FileSearchLimiter(SearchLimiter):
         name = keyword_slug(engine)
         return self.state_dir / f"{name}.json", self.state_dir / f"{name}.lock"
 
-    def _try_acquire(self, engine: str) -> float:
+    def _book(self, engine: str, amount: int, window: float) -> float:
         state, lock = self._paths(engine)
         with FileLock(lock, timeout=self.lock_timeout):
             now = time.time()
-            window = self.window
-            stamps = [t for t in _read_stamps(state) if now - window < t <= now + window]
-            if len(stamps) < self.item.amount:
-                stamps.append(now)
-                _write_stamps(state, stamps)
-                return 0.0
-            stamps.sort()
-            # the slot frees when the oldest of the newest `amount` sends leaves the window
-            return max(stamps[-self.item.amount] + window - now, _EPSILON)
+            stamps = sorted(t for t in _read_stamps(state) if t > now - window)
+            at = next_slot(stamps, now, amount, window)
+            _write_stamps(state, [*stamps, at])
+        return at - now
 
     def clear(self, engine: str) -> None:
         state, lock = self._paths(engine)
@@ -144,8 +189,8 @@ def _write_stamps(path: Path, stamps: list[float]) -> None:
         raise
 
 
-def make_search_limiter(rate: str, storage_url: str, state_dir: Path) -> SearchLimiter:
+def make_search_limiter(rates: Rates | str, storage_url: str, state_dir: Path) -> SearchLimiter:
     """Redis when ``storage_url`` is a redis URL (server mode), else the file back end."""
     if storage_url.startswith(("redis://", "rediss://", "redis+unix://")):
-        return RedisSearchLimiter(rate, storage_url)
-    return FileSearchLimiter(rate, state_dir)
+        return RedisSearchLimiter(rates, storage_url)
+    return FileSearchLimiter(rates, state_dir)

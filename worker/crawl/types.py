@@ -111,6 +111,15 @@ class StoredImage:
     file_path: str  # relative to the data dir, POSIX separators
 
 
+@dataclass(frozen=True, slots=True)
+class Parked:
+    """A chunk that gave its worker back to wait for its engine's search quota: the booked
+    query slot (epoch seconds) and where its search stands, to go on from there."""
+
+    until: float
+    search: dict[str, Any]
+
+
 @dataclass(slots=True)
 class ChunkOutcome:
     downloaded: int = 0
@@ -122,6 +131,7 @@ class ChunkOutcome:
     too_small: int = 0  # left out by the job's minimum size
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # for users, e.g. hosts that were skipped
+    parked: Parked | None = None  # not finished: to run again when its quota slot comes
 
 
 class ChunkSink(Protocol):
@@ -132,6 +142,10 @@ class ChunkSink(Protocol):
 
     def is_cancelled(self) -> bool:
         """True once the chunk or its job was cancelled; polled between downloads."""
+
+    def note_wait(self, until: float) -> None:
+        """The chunk waits for its engine's search quota until ``until`` (epoch seconds), for
+        users to see. Best effort: called from a worker thread; errors are ignored."""
 
     def record_batch(
         self,

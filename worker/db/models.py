@@ -138,6 +138,10 @@ class Chunk(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     # Things users should know that are not errors, e.g. a filter this engine cannot apply.
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The booked search-quota slot the chunk waits for (shown to users while in the future),
+    # and where its search stood when it gave its worker back to wait (worker.crawl.chunk).
+    waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    search_state: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -10,7 +10,9 @@ import asyncio
 import logging
 import shutil
 import time
+import uuid
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from celery.signals import worker_process_init
 from sqlalchemy import select, update
@@ -24,17 +26,20 @@ from worker.crawl.filters import SearchFilters
 from worker.crawl.outage import outlast_sync
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
-from worker.crawl.types import ChunkFault, ChunkOutcome, EngineError, StoredImage
+from worker.crawl.types import ChunkFault, ChunkOutcome, EngineError, Parked, StoredImage
 from worker.db.dialects import dialect_insert, lock_row
 from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.engine_config import configured_engine
-from worker.lifecycle import OPEN, finish_job_if_done
+from worker.lifecycle import OPEN, Dispatch, finish_job_if_done, send
 from worker.service_errors import broker_call, database_call
 from worker.settings import Settings
 from worker.validation_runs import Started, fail_run, queue_run, send_run
 
 log = logging.getLogger(__name__)
+# A chunk whose next search-quota slot is this many seconds off or more gives its worker back
+# and runs again at that slot; a shorter wait is slept.
+PARK_AFTER = 3.0
 
 
 @worker_process_init.connect
@@ -137,6 +142,13 @@ class DbChunkSink:
                 "downloaded_at": utcnow(), "validation_status": ValidationStatus.pending,
                 "validation_issues": [], "validation_metrics": {}}
 
+    def note_wait(self, until: float) -> None:
+        with database_call(), self._sessions() as db:
+            db.execute(update(Chunk).where(Chunk.id == self._chunk_id,
+                                           Chunk.task_id == self._task_id)
+                       .values(waiting_until=datetime.fromtimestamp(until, UTC)))
+            db.commit()
+
     def warn(self, warnings: list[str]) -> None:
         """Keep notes for users on the chunk (e.g. filters its engine cannot apply)."""
         with database_call(), self._sessions() as db:
@@ -177,6 +189,25 @@ def sweep_leftovers(sessions: sessionmaker[Session], storage: JobStorage, chunk:
     return removed
 
 
+def park(sessions: sessionmaker[Session], chunk_id: int, task_id: str,
+         parked: Parked) -> Dispatch | None:
+    """Hand the chunk to a new task that runs at its booked quota slot: pending meanwhile
+    (a waiting chunk is still active), with where its search stands. None if the chunk was
+    cancelled or taken over meanwhile."""
+    with database_call(), sessions() as db:
+        lock_row(db, Chunk, chunk_id)
+        chunk = db.get(Chunk, chunk_id)
+        if chunk is None or chunk.task_id != task_id or chunk.status is not JobStatus.running:
+            return None
+        chunk.task_id = str(uuid.uuid4())
+        chunk.status = JobStatus.pending
+        chunk.waiting_until = datetime.fromtimestamp(parked.until, UTC)
+        chunk.search_state = parked.search
+        db.commit()
+        return Dispatch(chunk.task_id, chunk.id, chunk.job_id, chunk.keyword, chunk.engine,
+                        chunk.target, booked_at=parked.until)
+
+
 def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, job_id: int,
            task_id: str, outcome: ChunkOutcome) -> Started | None:
     """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job, and
@@ -193,6 +224,7 @@ def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, j
         chunk.status = JobStatus.failed if failed else JobStatus.completed
         chunk.last_error = outcome.error or chunk.last_error
         chunk.finished_at = utcnow()
+        chunk.waiting_until = chunk.search_state = None
         db.flush()
         ended = finish_job_if_done(db, job_id)
         job = db.get(Job, job_id)
@@ -233,8 +265,9 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
 
 
 async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_options: dict,
-                      sink: DbChunkSink, storage: JobStorage) -> ChunkOutcome:
-    limiter = make_search_limiter(settings.search_rate_limit, settings.ratelimit_storage_url,
+                      sink: DbChunkSink, storage: JobStorage,
+                      booked_at: float | None = None) -> ChunkOutcome:
+    limiter = make_search_limiter(settings.search_rate, settings.ratelimit_storage_url,
                                   settings.data_dir / "ratelimit")
     temp_dir = storage.task_temp_dir(chunk.id, chunk.task_id)
     temp_dir.mkdir(parents=True, exist_ok=True)
@@ -243,13 +276,37 @@ async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_opti
                                downloader=downloader, storage=storage, sink=sink,
                                limiter=limiter, temp_dir=temp_dir,
                                outage_limit=settings.outage_limit,
-                               min_free_bytes=settings.disk_stop_below_mb * 1_000_000)
+                               min_free_bytes=settings.disk_stop_below_mb * 1_000_000,
+                               park_after=PARK_AFTER, booked_at=booked_at,
+                               search_state=chunk.search_state)
+
+
+def _park(settings: Settings, sessions: sessionmaker[Session], chunk_id: int, task_id: str,
+          outcome: ChunkOutcome) -> dict:
+    """Re-send the parked chunk for its slot. Should the broker stay down past the outage
+    limit, the chunk stays pending without a message, which the recovery sweep re-sends."""
+    assert outcome.parked is not None
+    limit, what = settings.outage_limit, f"chunk {chunk_id}"
+    try:
+        dispatch = outlast_sync(lambda: park(sessions, chunk_id, task_id, outcome.parked),
+                                limit, what)
+        if dispatch is not None:
+            def resend() -> None:
+                with broker_call():
+                    send(app, [dispatch])
+
+            outlast_sync(resend, limit, what)
+    except ChunkFault as exc:
+        log.error("chunk %s: could not park it for its search quota (%s)", chunk_id, exc)
+    return {"chunk_id": chunk_id, "downloaded": outcome.downloaded, "parked_until":
+            outcome.parked.until}
 
 
 @app.task(bind=True, name=DOWNLOAD_TASK)
 def download_images_task(self, keyword: str, engine: str, max_images: int, job_id: int,
-                         chunk_id: int) -> dict:
-    """Download up to `max_images` images of `keyword` from `engine` for chunk `chunk_id`."""
+                         chunk_id: int, booked_at: float | None = None) -> dict:
+    """Download up to `max_images` images of `keyword` from `engine` for chunk `chunk_id`;
+    `booked_at`: the search-quota slot this chunk holds (it waited for it, parked)."""
     settings: Settings = app.conf.pixcrawler_settings
     sessions = session_factory(settings)
     task_id = self.request.id
@@ -270,7 +327,8 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
         engine = configured_engine(settings, engine, SearchFilters.from_options(job_options))
         if notes := engine.unapplied():
             sink.warn(notes)
-        outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink, storage))
+        outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink, storage,
+                                          booked_at))
     except EngineError as exc:  # e.g. its API key was removed after the job was made
         outcome = ChunkOutcome(error=str(exc))
     except ChunkFault as exc:
@@ -279,6 +337,8 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
         log.exception("chunk %s (%s × %s) crashed", chunk_id, keyword, engine)
         outcome = ChunkOutcome(error=f"internal error: {type(exc).__name__}: {exc}")
     shutil.rmtree(storage.task_temp_dir(chunk_id, task_id), ignore_errors=True)
+    if outcome.parked is not None:
+        return _park(settings, sessions, chunk_id, task_id, outcome)
     try:
         if outcome.warnings:
             outlast_sync(lambda: sink.warn([*notes, *outcome.warnings]), limit, what)

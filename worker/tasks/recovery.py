@@ -31,7 +31,7 @@ from datetime import timedelta
 from celery import Celery
 from celery.signals import task_received, worker_init, worker_ready, worker_shutdown
 from celery.worker import state as worker_state
-from sqlalchemy import ColumnElement, delete, exists, select, update
+from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 
 from worker.broker_queue import queued_task_ids
 from worker.celery_app import CRAWL_QUEUE, VALIDATION_QUEUE
@@ -105,9 +105,12 @@ def resend_stranded(settings: Settings, celery: Celery, grace: float) -> int:
         return 0  # a broker whose queue cannot be read: only heartbeats recover chunks
     held = live_holdings(settings)
     cutoff = utcnow() - timedelta(seconds=grace)
+    # A chunk parked for its search quota is held by a worker only as a timer (Celery does
+    # not list those), so it counts as stranded only once its slot is `grace` past.
     return _resend(settings, celery,
                    lambda chunk: chunk.task_id not in queued and chunk.task_id not in held,
                    Chunk.status == JobStatus.pending, Chunk.updated_at < cutoff,
+                   or_(Chunk.waiting_until.is_(None), Chunk.waiting_until < cutoff),
                    why="whose message no broker queue or live worker holds")
 
 

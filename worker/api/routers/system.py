@@ -33,7 +33,8 @@ def engines(request: Request) -> list[EngineOut]:
         out.append(EngineOut(name=name, label=cls.label, kind=cls.kind,
                              available=state.available, reason=state.reason,
                              key_setting=env_name(cls.key_setting) if cls.key_setting else None,
-                             filters=sorted(values), filter_values=values))
+                             filters=sorted(values), filter_values=values,
+                             search_rate=settings.search_rate(name)))
     return out
 
 

@@ -81,6 +81,13 @@ class Engine(ABC):
     ) -> ResultPage:
         """One page of results for ``keyword``; pass back ``next_cursor`` for the next page."""
 
+    def save_cursor(self, cursor: Any) -> Any:
+        """The cursor as JSON, kept while a chunk waits for its search quota."""
+        return cursor
+
+    def load_cursor(self, saved: Any) -> Any:
+        return saved
+
     @classmethod
     def can_apply(cls, name: str, value: object) -> bool:
         return value in cls.supports.get(name, frozenset())

@@ -134,6 +134,16 @@ class DuckDuckGoEngine(Engine):
         ]
         return {"f": ",".join(fields), "p": "1" if self.filters.safe_search else "-1"}
 
+    def save_cursor(self, cursor: Any) -> Any:
+        if isinstance(cursor, DuckDuckGoCursor):
+            return {"vqd": cursor.vqd, "next_url": cursor.next_url}
+        return cursor
+
+    def load_cursor(self, saved: Any) -> Any:
+        if isinstance(saved, dict):
+            return DuckDuckGoCursor(str(saved["vqd"]), str(saved["next_url"]))
+        return saved
+
     async def search(
         self, session: aiohttp.ClientSession, keyword: str, cursor: Any = None
     ) -> ResultPage:
