@@ -39,15 +39,16 @@ def build_chunks(job: Job) -> list[Chunk]:
 
 
 def _chunk_aggregates() -> tuple:
-    """count, images, sum of downloaded/target shares (each capped at 1), last update."""
+    """count, images, sum of downloaded/target shares (each capped at 1), last update, latest
+    search-quota slot."""
     done = case((Chunk.downloaded > Chunk.target, Chunk.target), else_=Chunk.downloaded)
     share = case((Chunk.target > 0, done * 1.0 / Chunk.target), else_=0.0)
     return (func.count(Chunk.id), func.sum(Chunk.downloaded), func.sum(share),
-            func.max(Chunk.updated_at))
+            func.max(Chunk.updated_at), func.max(Chunk.waiting_until))
 
 
-def _group(status, n, downloaded, shares, updated) -> StatusGroup:
-    return StatusGroup(status, n, downloaded or 0, float(shares or 0), updated)
+def _group(status, n, downloaded, shares, updated, waiting) -> StatusGroup:
+    return StatusGroup(status, n, downloaded or 0, float(shares or 0), updated, waiting)
 
 
 def counts_for(session: Session, job_ids: Sequence[int]) -> dict[int, ChunkCounts]:

@@ -19,6 +19,7 @@ class StatusGroup:
     downloaded: int
     shares: float
     updated_at: datetime | None = None
+    waiting_until: datetime | None = None  # the latest search-quota slot one of them holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,8 @@ class ChunkCounts:
     downloaded: int = 0
     progress: int = 0
     updated_at: datetime | None = None  # the latest change of any chunk
+    # The latest search-quota slot an open chunk waits for: the job cannot end before it.
+    waiting_until: datetime | None = None
 
     @property
     def active(self) -> int:
@@ -45,21 +48,25 @@ class ChunkCounts:
 def summarize(groups: Iterable[StatusGroup]) -> ChunkCounts:
     """Counts per status and the job's progress.
 
-    Finished chunks (completed or failed) count whole, running chunks by downloaded/target;
-    the result is an integer 0–100 that reaches 100 exactly when every chunk has finished.
+    Finished chunks (completed or failed) count whole, open ones by downloaded/target (a chunk
+    waiting for its search quota is pending with what it has); the result is an integer 0–100
+    that reaches 100 exactly when every chunk has finished.
     """
     by_status = dict.fromkeys(JobStatus, 0)
     partial = 0.0
     downloaded = 0
     updated = []
+    waits = []
     for group in groups:
         if group.updated_at is not None:
             updated.append(group.updated_at)
         status = JobStatus(group.status)
         by_status[status] += group.count
         downloaded += group.downloaded
-        if status is JobStatus.running:
+        if status in (JobStatus.running, JobStatus.pending):
             partial += group.shares
+            if group.waiting_until is not None:
+                waits.append(group.waiting_until)
     total = sum(by_status.values())
     finished = by_status[JobStatus.completed] + by_status[JobStatus.failed]
     if total and finished == total:
@@ -78,6 +85,7 @@ def summarize(groups: Iterable[StatusGroup]) -> ChunkCounts:
         downloaded=downloaded,
         progress=progress,
         updated_at=max(updated, default=None),
+        waiting_until=max(waits, default=None),
     )
 
 

@@ -18,6 +18,7 @@ from pixcrawler_desktop.cli.output import engine_rows, job_details, job_rows, ou
 from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import read_email, read_password, remote_session, server_url
 from pixcrawler_desktop.client import MemoryTokenStore, PixCrawlerClient, server_root
+from pixcrawler_desktop.client.quota import least_time_sentence
 
 NOT_SAVED = ("no usable keyring, so the sign-in was not saved ({reason}); later commands need "
              "--email and --password-stdin")
@@ -109,7 +110,10 @@ def jobs_create(args: argparse.Namespace, ctx: Context) -> int:
         if args.start:
             client.start(job.id)
             job = client.job(job.id)
+        quota = least_time_sentence(client.chunks(job.id), client.engines())
     ctx.out.data(job, f"Created job {job.id} ({job.status})")
+    if quota:
+        ctx.out.info(quota)
     return OK
 
 
@@ -142,7 +146,7 @@ def jobs_watch(args: argparse.Namespace, ctx: Context) -> int:
     """Follow a job until it ends; --json prints its progress as JSON lines. Exit 0 only if
     it completed, so `pixcrawler jobs watch 7 && train.sh` does the right thing."""
     with _client(args, ctx) as client, Interrupt() as stop:
-        view = make_view(ctx.out, json_lines=ctx.out.json_mode)
+        view = make_view(ctx.out, json_lines=ctx.out.json_mode, engines=client.engines())
         try:
             final = follow_job(client, args.job, view, stop, say=ctx.out.warn)
         finally:

@@ -24,6 +24,7 @@ from pixcrawler_desktop.cli.output import chunk_warnings, outcome_line
 from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import Session, local_session, remote_session
 from pixcrawler_desktop.client import ApiError, Job, PixCrawlerClient, ValidationSummary
+from pixcrawler_desktop.client.quota import least_time_sentence
 
 MAX_NAME = 200
 
@@ -59,11 +60,14 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
     # From here on Ctrl-C only sets a flag: a job created or started while it arrives is
     # still cancelled properly instead of being left running on the server.
     _check_format(client, args.format)
+    engines = client.engines()
     with Interrupt() as stop:
         job = _create_and_start(client, args)
         out.info(f"Crawling job {job.id}: {', '.join(job.keywords)} on "
                  f"{', '.join(job.engines)} (Ctrl-C cancels and keeps what was downloaded)")
-        view = make_view(out)
+        if quota := least_time_sentence(client.chunks(job.id), engines):
+            out.info(quota)
+        view = make_view(out, engines=engines)
         try:
             final = follow_job(client, job.id, view, stop, say=out.warn)
             if stop.requested and not final.finished:

@@ -24,8 +24,9 @@ from rich.progress import (
 )
 
 from pixcrawler_desktop.cli.output import Output
-from pixcrawler_desktop.client import Chunk, ValidationSummary
+from pixcrawler_desktop.client import Chunk, Engine, ValidationSummary
 from pixcrawler_desktop.client import Progress as JobProgress
+from pixcrawler_desktop.client.quota import chunk_wait, job_wait
 
 MAX_CHUNK_ROWS = 12  # beyond this, finished and waiting chunks lose their bar
 
@@ -36,8 +37,10 @@ class View(Protocol):
     def close(self) -> None: ...
 
 
-def make_view(out: Output, *, json_lines: bool = False) -> View:
-    """The right view for where the output goes; chunk warnings are said as they appear."""
+def make_view(out: Output, *, json_lines: bool = False,
+              engines: Sequence[Engine] = ()) -> View:
+    """The right view for where the output goes; chunk warnings, and waits for a search
+    quota, are said as they appear."""
     if json_lines:
         view: View = JsonLinesView(out)
     elif out.quiet:
@@ -45,7 +48,7 @@ def make_view(out: Output, *, json_lines: bool = False) -> View:
     else:
         console = Console(stderr=True)
         view = RichView(console) if console.is_terminal else LineView(out)
-    return WarningsView(view, out)
+    return WarningsView(view, out, engines)
 
 
 @contextlib.contextmanager
@@ -64,13 +67,16 @@ def byte_progress(out: Output, description: str) -> Iterator[Callable[[int], Non
 
 
 class WarningsView:
-    """Passes everything on to `view`, and says each chunk warning once on stderr, as soon as
-    it appears: a filter an engine cannot apply should not wait for the end of a long crawl."""
+    """Passes everything on to `view`, and says on stderr each chunk warning once, as soon as
+    it appears (a filter an engine cannot apply should not wait for the end of a long
+    crawl), and why the job waits whenever which chunks wait for a search quota changes."""
 
-    def __init__(self, view: View, out: Output) -> None:
+    def __init__(self, view: View, out: Output, engines: Sequence[Engine] = ()) -> None:
         self.view = view
         self.out = out
+        self.engines = engines
         self._said: set[str] = set()
+        self._waiting: frozenset[int] = frozenset()
 
     def job(self, progress: JobProgress, chunks: Sequence[Chunk]) -> None:
         for chunk in chunks:
@@ -78,6 +84,11 @@ class WarningsView:
                 if warning not in self._said:
                     self._said.add(warning)
                     self.out.warn(warning)
+        waiting = frozenset(c.id for c in chunks if chunk_wait(c))
+        if waiting != self._waiting:
+            self._waiting = waiting
+            if line := job_wait(chunks, self.engines):
+                self.out.info(line)
         self.view.job(progress, chunks)
 
     def validation(self, summary: ValidationSummary) -> None:
@@ -160,7 +171,8 @@ class RichView:
                 task = self.bars.add_task(f"  {chunk.keyword} · {chunk.engine}",
                                           total=chunk.target, note="")
                 self._chunks[chunk.id] = task
-            note = chunk.status if not chunk.last_error else f"{chunk.status}: {chunk.last_error}"
+            note = chunk_wait(chunk) or (
+                chunk.status if not chunk.last_error else f"{chunk.status}: {chunk.last_error}")
             self.bars.update(task, completed=chunk.downloaded, total=chunk.target, note=note,
                              visible=show_all or chunk.status == "running")
 

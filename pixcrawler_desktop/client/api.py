@@ -46,6 +46,7 @@ from pixcrawler_desktop.client.models import (
     User,
     ValidationStarted,
     ValidationSummary,
+    Waiting,
 )
 from pixcrawler_desktop.client.sse import iter_events
 from pixcrawler_desktop.client.tokens import TokenStore, default_token_store
@@ -332,8 +333,11 @@ class PixCrawlerClient:
         return [Chunk.model_validate(c)
                 for c in self._call("GET", f"/jobs/{job_id}/chunks").json()]
 
-    def events(self, job_id: int, *, timeout: float | None = None) -> Iterator[Progress]:
-        """Progress each time it changes, ending after the first finished status.
+    def events(self, job_id: int, *, timeout: float | None = None,
+               waiting: bool = False) -> Iterator[Progress | Waiting]:
+        """Progress each time it changes, ending after the first finished status; with
+        `waiting`, also the chunks that wait for their engine's search quota, each time
+        that set changes.
 
         `timeout` is the longest silence tolerated between events (default 45 s; the server
         sends a keep-alive every 15 s); past it, or if the connection drops, ConnectionLost.
@@ -349,7 +353,7 @@ class PixCrawlerClient:
         response = self._open_stream("GET", f"/jobs/{job_id}/events", timeout=limits,
                                      headers=headers)
         try:
-            yield from self._progress_events(job_id, response)
+            yield from self._progress_events(job_id, response, waiting)
         finally:
             response.close()
 
@@ -370,13 +374,18 @@ class PixCrawlerClient:
             raise
         return response
 
-    def _progress_events(self, job_id: int, response: httpx.Response) -> Iterator[Progress]:
+    def _progress_events(self, job_id: int, response: httpx.Response,
+                         waiting: bool) -> Iterator[Progress | Waiting]:
         try:
             for event in iter_events(response.iter_lines()):
-                if event.event != "progress":
+                if event.event not in ("progress", "waiting"):
                     continue
                 if event.id is not None:
                     self._event_ids[job_id] = event.id
+                if event.event == "waiting":
+                    if waiting:
+                        yield Waiting.model_validate_json(event.data)
+                    continue
                 progress = Progress.model_validate_json(event.data)
                 yield progress
                 if progress.status in FINISHED:

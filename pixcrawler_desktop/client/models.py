@@ -124,6 +124,23 @@ class Chunk(_Model):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     updated_at: datetime
+    # While it waits for its engine's search quota: when its booked query goes, and for what.
+    waiting_until: datetime | None = None
+    waiting_for: str | None = None
+
+
+class WaitingChunk(_Model):
+    id: int
+    keyword: str
+    engine: str
+    waiting_until: datetime
+
+
+class Waiting(_Model):
+    """The events stream's `waiting` event: the chunks that wait for their engine's quota."""
+
+    job_id: int
+    chunks: list[WaitingChunk] = Field(default_factory=list)
 
 
 class Image(_Model):
@@ -171,6 +188,8 @@ class Engine(_Model):
     key_setting: str | None = None
     filters: list[str] = Field(default_factory=list)
     filter_values: dict[str, list[str | bool]] = Field(default_factory=dict)
+    search_rate: str | None = None  # its search-query quota, e.g. "10/minute"
+    page_size: int | None = None  # results one query gives
 
 
 class ExportFormat(_Model):

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from pixcrawler_desktop.client.models import Chunk
+from pixcrawler_desktop.client.quota import chunk_wait
 from pixcrawler_desktop.ui import roles
 
 Index = QModelIndex | QPersistentModelIndex
@@ -33,6 +34,8 @@ def chunk_tooltip(chunk: Chunk) -> str:
         f"{chunk.duplicates_skipped} duplicates skipped, "
         f"{chunk.failed_downloads} downloads failed",
     ]
+    if wait := chunk_wait(chunk):
+        lines.append(wait[0].upper() + wait[1:])
     if chunk.last_error:
         lines.append(f"Last error: {chunk.last_error}")
     if chunk.warnings:
@@ -73,6 +76,17 @@ class ChunkGridModel(QAbstractTableModel):
                 index = self.index(*cell)
                 self.dataChanged.emit(index, index)
 
+    def refresh_waits(self) -> bool:
+        """Repaint the cells of chunks that wait for a search quota (their countdown);
+        returns whether any still waits."""
+        waiting = False
+        for cell, chunk in self._cells.items():
+            if chunk.waiting_until is not None:
+                index = self.index(*cell)
+                self.dataChanged.emit(index, index)
+                waiting = waiting or chunk_wait(chunk) is not None
+        return waiting
+
     def chunk(self, row: int, column: int) -> Chunk | None:
         return self._cells.get((row, column))
 
@@ -104,7 +118,10 @@ class ChunkGridModel(QAbstractTableModel):
             return None
         chunk = self._cells.get((index.row(), index.column()))
         if role == Qt.ItemDataRole.DisplayRole:
-            return "…" if chunk is None else f"{chunk.downloaded}/{chunk.target}"
+            if chunk is None:
+                return "…"
+            wait = chunk_wait(chunk)
+            return f"{chunk.downloaded}/{chunk.target}" + (f" · {wait}" if wait else "")
         if chunk is None:
             return None
         if role == roles.PROGRESS:

@@ -26,11 +26,13 @@ from pixcrawler_desktop.client.api import PixCrawlerClient
 from pixcrawler_desktop.client.models import (
     FINISHED,
     Chunk,
+    Engine,
     Job,
     Progress,
     ValidationSummary,
     failure_reasons,
 )
+from pixcrawler_desktop.client.quota import job_wait
 from pixcrawler_desktop.ui import roles
 from pixcrawler_desktop.ui.chunks_model import ChunkGridModel
 from pixcrawler_desktop.ui.delegates import ChunkCellDelegate
@@ -81,6 +83,9 @@ class JobView(QWidget):
         self._validation_busy = False
         self._await_from: int | None = None  # run id shown when a new run was expected
         self._await_left = 0
+        self.engines: list[Engine] = []  # their search quotas, for the wait line
+        self._wait_timer = QTimer(self, interval=1000)  # counts a quota wait down
+        self._wait_timer.timeout.connect(self._show_waits)
         self._build()
 
     def _build(self) -> None:
@@ -121,6 +126,8 @@ class JobView(QWidget):
         self.warnings_label = role_label("", "caution", name="chunk_warnings")
         self.warnings_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warnings_label.hide()
+        self.wait_label = role_label("", "subtle", name="quota_wait")
+        self.wait_label.hide()
 
         self.validation_box = QGroupBox("Validation", objectName="validation")
         self.validation_state = QLabel(objectName="validation_state")
@@ -138,6 +145,7 @@ class JobView(QWidget):
         layout.addLayout(counters)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.grid, 1)
+        layout.addWidget(self.wait_label)
         layout.addWidget(self.warnings_label)
         layout.addWidget(self.validation_box)
         self.placeholder = Placeholder(content, "Select a job to follow its progress.")
@@ -148,6 +156,7 @@ class JobView(QWidget):
     # -- public ---------------------------------------------------------------------------
     def set_client(self, client: PixCrawlerClient) -> None:
         self.client = client
+        self.engines = []
         self.watcher.set_client(client)
 
     def set_poll_interval(self, seconds: float) -> None:
@@ -179,6 +188,15 @@ class JobView(QWidget):
         self.validation_box.hide()
         self.watcher.watch(job.id, job.status)
         self.refresh_validation()
+        if not self.engines:  # their quotas, once per server
+            client = self.client
+            self.runner.run(client.engines, lambda e: self._engines_known(client, e),
+                            lambda _exc: None, owner=self)
+
+    def _engines_known(self, client: PixCrawlerClient, engines: list[Engine]) -> None:
+        if client is self.client:
+            self.engines = engines
+            self._show_waits()
 
     def update_job(self, job: Job) -> None:
         """A newer copy of the shown job (from the list): counters only, no refetch."""
@@ -215,6 +233,20 @@ class JobView(QWidget):
     def _on_chunks(self, chunks: list[Chunk]) -> None:
         self.chunk_model.set_chunks(chunks)
         self._show_warnings(chunks)
+        self._show_waits()
+
+    def _show_waits(self) -> None:
+        """Why the job is slow, in one line, while chunks wait for a search quota; their
+        cells count down with it."""
+        waiting = self.chunk_model.refresh_waits()
+        text = job_wait(self.chunk_model.chunks(), self.engines) if waiting else None
+        if (text or "") != self.wait_label.text():
+            self.wait_label.setText(text or "")
+            self.wait_label.setVisible(bool(text))
+        if waiting and not self._wait_timer.isActive():
+            self._wait_timer.start()
+        elif not waiting:
+            self._wait_timer.stop()
 
     def _show_warnings(self, chunks: list[Chunk]) -> None:
         """Each warning once (an engine warns alike for every keyword); the cells marked with

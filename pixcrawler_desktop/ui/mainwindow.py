@@ -36,6 +36,7 @@ from pixcrawler_desktop.client.models import (
     StartResult,
     User,
 )
+from pixcrawler_desktop.client.quota import least_time_sentence
 from pixcrawler_desktop.ui import resources, roles
 from pixcrawler_desktop.ui.actions import JobActions
 from pixcrawler_desktop.ui.connection import Reconnector
@@ -479,7 +480,12 @@ class MainWindow(QMainWindow):
             return
         self.jobs.model.upsert(job)
         self.jobs.select(job.id)
-        self.notify(f"Created job “{job.name}” with {job.total_chunks} chunks")
+        created = f"Created job “{job.name}” with {job.total_chunks} chunks"
+        self.notify(created)
+        client, job_id = self.client, job.id
+        self.runner.run(lambda: least_time_sentence(client.chunks(job_id), client.engines()),
+                        lambda quota: quota and self.notify(f"{created}. {quota}"),
+                        lambda _exc: None, owner=self)
 
     def export_job(self, job: Job) -> None:
         """The Export dataset dialog; a folder is offered only for a server on this computer,

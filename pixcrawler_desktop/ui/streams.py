@@ -16,15 +16,16 @@ from collections.abc import Callable, Iterator
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
-from pixcrawler_desktop.client.models import Progress
+from pixcrawler_desktop.client.models import Progress, Waiting
 
 log = logging.getLogger(__name__)
 
-Events = Callable[[int], Iterator[Progress]]
+Events = Callable[[int], Iterator[Progress | Waiting]]
 
 
 class _Hub(QObject):
-    event = Signal(int, str, object)  # stream id, "progress" | "ended" | "failed", payload
+    # stream id, "progress" | "waiting" | "ended" | "failed", payload
+    event = Signal(int, str, object)
 
     def __init__(self) -> None:
         super().__init__(QCoreApplication.instance())
@@ -51,11 +52,12 @@ def hub() -> _Hub:
 
 
 class ProgressStream(QObject):
-    """`progress(Progress)` per event; then `ended()` when the server closes the stream, or
-    `failed(exc)`. `stop()` silences it at once; the thread itself ends at its next event, or
-    when the client is closed."""
+    """`progress(Progress)` or `waiting(Waiting)` per event; then `ended()` when the server
+    closes the stream, or `failed(exc)`. `stop()` silences it at once; the thread itself ends
+    at its next event, or when the client is closed."""
 
     progress = Signal(object)
+    waiting = Signal(object)
     ended = Signal()
     failed = Signal(object)
 
@@ -89,6 +91,8 @@ class ProgressStream(QObject):
             return
         if kind == "progress":
             self.progress.emit(payload)
+        elif kind == "waiting":
+            self.waiting.emit(payload)
         elif kind == "ended":
             self._stopped.set()
             self.ended.emit()
@@ -101,10 +105,10 @@ def _read(events: Events, job_id: int, stream_id: int, stopped: threading.Event,
           relay: Signal) -> None:
     """The thread: touches only its arguments, never the (UI-thread) stream object."""
     try:
-        for progress in events(job_id):
+        for event in events(job_id):
             if stopped.is_set():
                 return
-            relay.emit(stream_id, "progress", progress)
+            relay.emit(stream_id, "waiting" if isinstance(event, Waiting) else "progress", event)
     except BaseException as exc:
         if not stopped.is_set():
             relay.emit(stream_id, "failed", exc)

@@ -81,8 +81,11 @@ class JobWatcher(QObject):
     # -- stream ---------------------------------------------------------------------------
     def _start_stream(self) -> None:
         assert self.job_id is not None
-        self._stream = ProgressStream(self.client.events, self.job_id, self)
+        client = self.client
+        self._stream = ProgressStream(lambda job_id: client.events(job_id, waiting=True),
+                                      self.job_id, self)
         self._stream.progress.connect(self._on_progress)
+        self._stream.waiting.connect(lambda _waiting: self.refresh_chunks())
         self._stream.ended.connect(self._stream_ended)
         self._stream.failed.connect(self._stream_failed)
         self._stream.start()

@@ -185,7 +185,7 @@ def test_search_params_ask_for_a_relevant_photo_search_in_plain_json() -> None:
         "sort": "relevance",
         "media": "photos",
         "extras": "license,owner_name,o_dims,url_t,url_s,url_m,url_l",
-        "per_page": "100",
+        "per_page": "500",
         "page": "3",
         "format": "json",
         "nojsoncallback": "1",

@@ -4,10 +4,12 @@ and survive a killed worker."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from datetime import datetime
 
+import httpx
 import pytest
 
 from tests.conftest import BACKENDS, require_services
@@ -75,19 +77,28 @@ def test_the_quota_waits_without_a_worker_and_the_job_ends_exact(quota, users):
     bing = [c for c in at_done if c["engine"] == "bing"]
     waiting = [c for c in bing if c["waiting_for"] == "bing search quota"]
     # Four bing queries need 12 s at one per 4 s; duckduckgo's chunks were not behind them.
-    assert sum(c["status"] == "completed" for c in bing) <= 2, bing
-    assert len(waiting) >= 2, bing
+    assert sum(c["status"] == "completed" for c in bing) < 4, bing
+    assert waiting, bing
     assert all(c["status"] == "pending" for c in waiting)  # parked: no worker holds them
     assert all(when(c["waiting_until"]) > time.time() - 1 for c in waiting)
-    # No snapshot ever showed a bing chunk holding a worker (running) while its slot was
-    # more than the park threshold (3 s) plus a second away.
-    for snapshot in timeline:
+
+    def finished() -> bool:
+        timeline.append(chunks(user.client, job["id"]))
+        return progress(user.client, job["id"])["status"] not in ("pending", "running")
+
+    wait_for(finished, 90, "the job to end", interval=0.1)
+    # A chunk seen holding a worker (running) while its slot was more than the park
+    # threshold (3 s) away gave it back: a later snapshot shows it pending for that slot.
+    for i, snapshot in enumerate(timeline):
         for c in snapshot:
-            if c["status"] == "running" and c["waiting_until"]:
-                assert when(c["waiting_until"]) - when(c["updated_at"]) < 4.0, c
+            until = when(c["waiting_until"])
+            if c["status"] == "running" and until and until - when(c["updated_at"]) > 3.5:
+                assert any(later["id"] == c["id"] and later["status"] == "pending"
+                           and when(later["waiting_until"]) == until
+                           for snap in timeline[i + 1:] for later in snap), c
 
     # Each parked chunk runs at its slot and goes on from its own state: nothing twice.
-    final = wait_finished(user.client, job["id"], quota, timeout=90)
+    final = wait_finished(user.client, job["id"], quota, timeout=10)
     assert final["status"] == "completed"
     done = chunks(user.client, job["id"])
     assert all(c["downloaded"] == c["target"] and c["waiting_until"] is None
@@ -95,6 +106,21 @@ def test_the_quota_waits_without_a_worker_and_the_job_ends_exact(quota, users):
     images = assert_consistent(quota, job["id"], user.client)
     assert len(images) == final["downloaded_images"] == 20  # 5 per keyword, shared
     assert len({(i["engine"], i["keyword"], i["rank"]) for i in images}) == 20
+
+
+def first_waiting_event(stack: Stack, user, job_id: int) -> tuple[list[str], dict]:
+    """The kinds of events up to the first `waiting` one, and that event's data."""
+    kinds, kind = [], None
+    headers = {"Authorization": user.client.headers["Authorization"]}
+    with httpx.stream("GET", f"{stack.api_url}/api/v1/jobs/{job_id}/events",
+                      headers=headers, timeout=30) as r:
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+                kinds.append(kind)
+            elif line.startswith("data: ") and kind == "waiting":
+                return kinds, json.loads(line[6:])
+    raise AssertionError(f"the stream ended without a waiting event: {kinds}")
 
 
 def test_cancelling_waiting_chunks_settles_at_once(quota, users):
@@ -108,6 +134,11 @@ def test_cancelling_waiting_chunks_settles_at_once(quota, users):
 
     before = wait_for(parked, 60, "two bing chunks to wait for their quota", interval=0.1)
     last_slot = max(when(c["waiting_until"]) or 0 for c in before)
+    # The events stream says it too, after the progress object (whose fields stay the seed's).
+    kinds, waiting = first_waiting_event(quota, user, job["id"])
+    assert kinds[0] == "progress"
+    assert {c["engine"] for c in waiting["chunks"]} == {"bing"} and len(waiting["chunks"]) >= 2
+    assert all(when(c["waiting_until"]) > time.time() - 2 for c in waiting["chunks"])
     r = user.client.post(f"/jobs/{job['id']}/cancel")
     assert r.status_code == 200, r.text
     assert progress(user.client, job["id"])["status"] == "cancelled"
@@ -116,7 +147,8 @@ def test_cancelling_waiting_chunks_settles_at_once(quota, users):
     assert all(c["waiting_for"] is None for c in after)
     # The parked tasks fire at their slots and find the chunk cancelled: nothing more lands.
     count = len(assert_consistent(quota, job["id"], user.client))
-    wait_for(lambda: time.time() > last_slot + 1, 15, "the parked slots to pass", interval=0.2)
+    wait_for(lambda: time.time() > last_slot + 1, last_slot - time.time() + 10,
+             "the parked slots to pass", interval=0.2)
     assert len(assert_consistent(quota, job["id"], user.client)) == count
     assert {c["status"] for c in chunks(user.client, job["id"])} <= {"cancelled", "completed"}
 

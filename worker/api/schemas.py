@@ -194,6 +194,20 @@ class ChunkOut(BaseModel):
         return self
 
 
+class WaitingChunkOut(BaseModel):
+    id: int
+    keyword: str
+    engine: str
+    waiting_until: datetime
+
+
+class WaitingOut(BaseModel):
+    """The events stream's `waiting` event: chunks waiting for their engine's quota."""
+
+    job_id: int
+    chunks: list[WaitingChunkOut]
+
+
 class ImageOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -254,6 +268,7 @@ class EngineOut(BaseModel):
         description="For each filter it applies, the values it can apply")
     search_rate: str = Field(description="Its search-query quota, shared by every worker "
                                          "(PIXCRAWLER_ENGINE_<NAME>_SEARCH_RATE)")
+    page_size: int = Field(description="Results one search query gives")
 
 
 class EngineHealthOut(BaseModel):

@@ -29,6 +29,8 @@ from worker.api.schemas import (
     ReviewManyIn,
     ReviewManyOut,
     StartOut,
+    WaitingChunkOut,
+    WaitingOut,
 )
 from worker.crawl.engines import engine_status
 from worker.crawl.filters import SearchFilters
@@ -108,12 +110,17 @@ def require_disk_space(settings: Settings, images: int) -> None:
 
 
 def estimate(snap: JobSnapshot) -> datetime | None:
-    """Linear projection from the progress so far; None until there is something to project."""
+    """Linear projection from the progress so far, and never before the last search-quota
+    slot a chunk waits for; None until there is something to project."""
     progress = snap.counts.progress
-    if snap.status is not JobStatus.running or not snap.started_at or not 0 < progress < 100:
+    if snap.status is not JobStatus.running or not snap.started_at or progress >= 100:
         return None
-    elapsed = utcnow() - snap.started_at
-    return snap.started_at + elapsed * (100 / progress)
+    now = utcnow()
+    projected = snap.started_at + (now - snap.started_at) * (100 / progress) if progress else None
+    waiting = snap.counts.waiting_until
+    if waiting is not None and waiting > now:
+        return max(projected, waiting) if projected else waiting
+    return projected
 
 
 def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous: JobStatus):
@@ -306,9 +313,11 @@ def _event_number(value: str | None) -> int:
 
 @router.get("/{job_id}/events")
 async def job_events(job_id: int, request: Request, user_id: UserId) -> StreamingResponse:
-    """Server-sent events: the progress object each time it changes; ends when the job does.
-    Every event has an id; a client that reconnects with `Last-Event-ID` gets the current
-    state at once and the ids go on from there."""
+    """Server-sent events: the progress object each time it changes (`progress`), and the
+    chunks that wait for their engine's search quota each time that set changes (`waiting`:
+    `{"job_id", "chunks": [{"id", "keyword", "engine", "waiting_until"}]}`); ends when the job
+    does. Every event has an id; a client that reconnects with `Last-Event-ID` gets the
+    current state at once and the ids go on from there."""
     state = request.app.state
     interval = state.settings.events_interval
     first = await run_in_threadpool(load_progress, state, job_id, user_id)  # 403/404 as JSON
@@ -317,6 +326,7 @@ async def job_events(job_id: int, request: Request, user_id: UserId) -> Streamin
     async def stream():
         nonlocal number
         current, last_sent, quiet = first, None, 0.0
+        last_waiting = WaitingOut(job_id=job_id, chunks=[]).model_dump_json()
         yield f"retry: {EVENTS_RETRY_MS}\n\n"
         while True:
             payload = current.model_dump_json()
@@ -324,11 +334,17 @@ async def job_events(job_id: int, request: Request, user_id: UserId) -> Streamin
                 number += 1
                 yield f"id: {number}\nevent: progress\ndata: {payload}\n\n"
                 last_sent, quiet = payload, 0.0
+            if current.status in FINISHED or await request.is_disconnected():
+                return
+            waiting = (await run_in_threadpool(waiting_chunks, state, job_id)
+                       if current.active_chunks else WaitingOut(job_id=job_id, chunks=[]))
+            if (text := waiting.model_dump_json()) != last_waiting:
+                number += 1
+                yield f"id: {number}\nevent: waiting\ndata: {text}\n\n"
+                last_waiting, quiet = text, 0.0
             elif quiet >= 15:
                 yield ": keep-alive\n\n"
                 quiet = 0.0
-            if current.status in FINISHED or await request.is_disconnected():
-                return
             await asyncio.sleep(interval)
             quiet += interval
             try:
@@ -338,6 +354,19 @@ async def job_events(job_id: int, request: Request, user_id: UserId) -> Streamin
 
     return StreamingResponse(stream(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def waiting_chunks(state, job_id: int) -> WaitingOut:
+    """The job's open chunks whose booked search-quota slot is still ahead."""
+    with state.sessions() as db:
+        rows = db.execute(
+            select(Chunk.id, Chunk.keyword, Chunk.engine, Chunk.waiting_until)
+            .where(Chunk.job_id == job_id, Chunk.status.in_(OPEN),
+                   Chunk.waiting_until > utcnow())
+            .order_by(Chunk.waiting_until, Chunk.id)
+        ).all()
+    return WaitingOut(job_id=job_id, chunks=[
+        WaitingChunkOut(id=i, keyword=k, engine=e, waiting_until=w) for i, k, e, w in rows])
 
 
 @router.get("/{job_id}/chunks", response_model=list[ChunkOut])

@@ -34,7 +34,8 @@ def engines(request: Request) -> list[EngineOut]:
                              available=state.available, reason=state.reason,
                              key_setting=env_name(cls.key_setting) if cls.key_setting else None,
                              filters=sorted(values), filter_values=values,
-                             search_rate=settings.search_rate(name)))
+                             search_rate=settings.search_rate(name),
+                             page_size=cls.page_size))
     return out
 
 

@@ -143,6 +143,7 @@ def parse_acjson(body: str, base_url: str | None = None) -> tuple[list[Candidate
 class BaiduEngine(Engine):
     name = "baidu"
     label = "Baidu Images"
+    page_size = PAGE_SIZE
     default_url = "https://image.baidu.com"
     # Baidu has no safe-search switch and no licence filter; its type and colour filters below.
     supports = {"image_type": frozenset(IMAGE_TYPES), "color": frozenset(COLORS)}

@@ -51,6 +51,7 @@ class Engine(ABC):
     kind: ClassVar[str] = "scraped"  # "scraped" (a search site's pages) or "api"
     default_url: ClassVar[str]
     key_setting: ClassVar[str | None] = None
+    page_size: ClassVar[int]  # results one query gives: the most its endpoint allows
     supports: ClassVar[Mapping[str, frozenset[object]]] = {}
     # Times a 429 answer is waited out (Retry-After, else backoff) before calling it a block.
     rate_limit_retries: ClassVar[int] = 2

@@ -136,6 +136,7 @@ _COLORS = {"color": "color2-color", "grayscale": "color2-bw"} | {
 class BingEngine(Engine):
     name = "bing"
     label = "Bing Images"
+    page_size = PAGE_SIZE
     default_url = "https://www.bing.com"
     supports = {
         "safe_search": frozenset({True}),

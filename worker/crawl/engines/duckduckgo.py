@@ -113,6 +113,7 @@ _COLORS = {"color": "color", "grayscale": "Monochrome"} | {
 class DuckDuckGoEngine(Engine):
     name = "duckduckgo"
     label = "DuckDuckGo Images"
+    page_size = 100  # results in one i.js answer
     default_url = "https://duckduckgo.com"
     supports = {
         "safe_search": frozenset({True}),

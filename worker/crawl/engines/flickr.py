@@ -21,7 +21,7 @@ from worker.crawl.filters import SearchFilters
 from worker.crawl.types import Candidate, EngineBlocked, EngineError, EngineFormatError, ResultPage
 
 KEY_SETTING = "flickr_api_key"
-PAGE_SIZE = 100  # Flickr's default; it allows up to 500
+PAGE_SIZE = 500  # the most Flickr allows: one query instead of five
 MAX_RESULTS = 4000  # past this Flickr repeats earlier results
 SIZES = ("l", "m", "s", "t")  # url_l (1024 px) down to url_t (100 px)
 EXTRAS = "license,owner_name,o_dims,url_t,url_s,url_m,url_l"
@@ -161,6 +161,7 @@ def parse_search(data: object) -> tuple[list[Candidate], int | None]:
 class FlickrEngine(Engine):
     name = "flickr"
     label = "Flickr"
+    page_size = PAGE_SIZE
     kind = "api"
     default_url = "https://api.flickr.com"
     key_setting = KEY_SETTING

@@ -163,6 +163,7 @@ def parse_results(body: str, base_url: str | None = None) -> list[Candidate]:
 class GoogleEngine(Engine):
     name = "google"
     label = "Google Images"
+    page_size = 50  # results in one answer to the app's user agent
     default_url = "https://www.google.com"
     supports = {
         "safe_search": frozenset({True}),

@@ -92,6 +92,7 @@ def parse_openverse(
 class OpenverseEngine(Engine):
     name = "openverse"
     label = "Openverse"
+    page_size = PAGE_SIZE
     kind = "api"
     default_url = "https://api.openverse.org"
     supports = {

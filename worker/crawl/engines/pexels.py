@@ -101,6 +101,7 @@ def parse_search(data: object) -> tuple[list[Candidate], int | None]:
 class PexelsEngine(Engine):
     name = "pexels"
     label = "Pexels"
+    page_size = PAGE_SIZE
     kind = "api"
     default_url = "https://api.pexels.com"
     key_setting = "pexels_api_key"

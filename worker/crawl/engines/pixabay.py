@@ -125,6 +125,7 @@ def parse_search(
 class PixabayEngine(Engine):
     name = "pixabay"
     label = "Pixabay"
+    page_size = PAGE_SIZE
     kind = "api"
     default_url = "https://pixabay.com"
     key_setting = KEY_SETTING

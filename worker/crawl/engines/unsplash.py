@@ -93,6 +93,7 @@ def parse_search(data: object, page: int = 1) -> tuple[list[Candidate], int | No
 class UnsplashEngine(Engine):
     name = "unsplash"
     label = "Unsplash"
+    page_size = PAGE_SIZE
     kind = "api"
     default_url = "https://api.unsplash.com"
     key_setting = "unsplash_access_key"

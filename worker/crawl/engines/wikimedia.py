@@ -195,6 +195,7 @@ def parse_commons(
 class WikimediaEngine(Engine):
     name = "wikimedia"
     label = "Wikimedia Commons"
+    page_size = PAGE_SIZE
     kind = "api"
     default_url = "https://commons.wikimedia.org"
     supports = {"license": FREE_TO_USE_AND_CHANGE}
