@@ -185,6 +185,12 @@ class Downloader:
         self._timeouts: dict[str, int] = {}
         self.skipped_hosts: list[str] = []  # hosts skipped after timing out, in order
 
+    def new_chunk(self) -> None:
+        """Forget which hosts timed out: a downloader kept open for the next chunk judges
+        its hosts afresh (and reports only its own skips)."""
+        self._timeouts.clear()
+        self.skipped_hosts = []
+
     @property
     def session(self) -> aiohttp.ClientSession:
         """The shared session (engines use it for search requests)."""

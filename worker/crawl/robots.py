@@ -1,4 +1,4 @@
-"""robots.txt, fetched once per origin and cached for the life of a downloader.
+"""robots.txt, fetched once per origin and cached for an hour by a downloader.
 
 Policy (simple on purpose): a missing robots.txt, any 4xx, any 5xx or a network failure means
 "allow all"; only rules that were actually read can disallow. Concurrent downloads from one host
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from urllib.robotparser import RobotFileParser
 
 import aiohttp
@@ -30,16 +31,22 @@ async def _read_capped(resp: aiohttp.ClientResponse, limit: int) -> bytes:
     return b"".join(parts)[:limit]
 
 
+MAX_AGE = 3600.0  # seconds a robots.txt is trusted (RFC 9309: no more than a day)
+
+
 class RobotsCache:
-    """Answers "may this user agent fetch this URL?" with one robots.txt request per origin."""
+    """Answers "may this user agent fetch this URL?" with one robots.txt request per origin
+    per ``max_age`` seconds (a downloader lives across many chunks of a worker)."""
 
     def __init__(
-        self, session: aiohttp.ClientSession, user_agent: str, timeout: float = 10.0
+        self, session: aiohttp.ClientSession, user_agent: str, timeout: float = 10.0,
+        max_age: float = MAX_AGE,
     ) -> None:
         self._session = session
         self._user_agent = user_agent
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-        self._origins: dict[str, asyncio.Task[RobotFileParser | None]] = {}
+        self._max_age = max_age
+        self._origins: dict[str, tuple[float, asyncio.Task[RobotFileParser | None]]] = {}
 
     async def allowed(self, url: str | URL) -> bool:
         """False only if the origin's robots.txt disallows ``url`` for our user agent.
@@ -49,10 +56,11 @@ class RobotsCache:
         """
         url = URL(url) if isinstance(url, str) else url
         origin = str(url.origin())
-        task = self._origins.get(origin)
-        if task is None:
-            task = asyncio.create_task(self._load(origin))
-            self._origins[origin] = task
+        now = time.monotonic()
+        cached = self._origins.get(origin)
+        if cached is None or now - cached[0] > self._max_age:
+            cached = self._origins[origin] = (now, asyncio.create_task(self._load(origin)))
+        task = cached[1]
         # shield: one caller being cancelled must not cancel the fetch other callers wait for
         parser = await asyncio.shield(task)
         if parser is None:
@@ -81,7 +89,7 @@ class RobotsCache:
 
     async def close(self) -> None:
         """Cancel robots.txt requests still running (the session is about to close)."""
-        tasks = [t for t in self._origins.values() if not t.done()]
+        tasks = [t for _at, t in self._origins.values() if not t.done()]
         for task in tasks:
             task.cancel()
         for task in tasks:

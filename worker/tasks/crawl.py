@@ -6,7 +6,6 @@ records into the database, and ends the chunk (and the job, when it was the last
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
 import time
@@ -14,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from celery.signals import worker_process_init
+from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,6 +23,7 @@ from worker.crawl.downloader import Downloader, DownloadOptions
 from worker.crawl.engines import Engine
 from worker.crawl.filters import SearchFilters
 from worker.crawl.outage import outlast_sync
+from worker.crawl.runtime import close_all, runtime
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
 from worker.crawl.types import ChunkFault, ChunkOutcome, EngineError, Parked, StoredImage
@@ -45,6 +45,12 @@ PARK_AFTER = 3.0
 @worker_process_init.connect
 def _fresh_connections(**_) -> None:
     forget_connections()
+
+
+@worker_shutdown.connect
+@worker_process_shutdown.connect
+def _close_runtimes(**_) -> None:
+    close_all()
 
 
 class DbChunkSink:
@@ -264,14 +270,16 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
     )
 
 
-async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_options: dict,
-                      sink: DbChunkSink, storage: JobStorage,
-                      booked_at: float | None = None) -> ChunkOutcome:
+def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_options: dict,
+                sink: DbChunkSink, storage: JobStorage,
+                booked_at: float | None = None) -> ChunkOutcome:
+    """Run the chunk on this thread's event loop and open downloader (worker.crawl.runtime)."""
     limiter = make_search_limiter(settings.search_rate, settings.ratelimit_storage_url,
                                   settings.data_dir / "ratelimit")
     temp_dir = storage.task_temp_dir(chunk.id, chunk.task_id)
     temp_dir.mkdir(parents=True, exist_ok=True)
-    async with Downloader(download_options(settings, job_options)) as downloader:
+
+    async def work(downloader: Downloader) -> ChunkOutcome:
         return await run_chunk(engine=engine, keyword=chunk.keyword, target=chunk.target,
                                downloader=downloader, storage=storage, sink=sink,
                                limiter=limiter, temp_dir=temp_dir,
@@ -279,6 +287,11 @@ async def crawl_chunk(settings: Settings, chunk: Chunk, engine: Engine, job_opti
                                min_free_bytes=settings.disk_stop_below_mb * 1_000_000,
                                park_after=PARK_AFTER, booked_at=booked_at,
                                search_state=chunk.search_state)
+
+    try:
+        return runtime().run(download_options(settings, job_options), work)
+    finally:
+        limiter.close()
 
 
 def _park(settings: Settings, sessions: sessionmaker[Session], chunk_id: int, task_id: str,
@@ -327,8 +340,7 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
         engine = configured_engine(settings, engine, SearchFilters.from_options(job_options))
         if notes := engine.unapplied():
             sink.warn(notes)
-        outcome = asyncio.run(crawl_chunk(settings, chunk, engine, job_options, sink, storage,
-                                          booked_at))
+        outcome = crawl_chunk(settings, chunk, engine, job_options, sink, storage, booked_at)
     except EngineError as exc:  # e.g. its API key was removed after the job was made
         outcome = ChunkOutcome(error=str(exc))
     except ChunkFault as exc:

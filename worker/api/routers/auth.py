@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from worker.api.deps import DB, UserId, unauthorized
 from worker.api.schemas import Credentials, LoginBody, RefreshBody, TokenOut, UserOut
 from worker.api.security import (
-    DUMMY_HASH,
     TokenError,
+    dummy_hash,
     hash_password,
     make_token,
     read_token,
@@ -57,7 +57,7 @@ def login(body: LoginBody, request: Request, db: DB) -> TokenOut:
     request.app.state.limiter.check(request.app.state.settings.login_rate_limit,
                                     "login", email, client)
     user = db.scalar(select(User).where(User.email == email))
-    if not verify_password(user.password_hash if user else DUMMY_HASH, body.password) or not user:
+    if not verify_password(user.password_hash if user else dummy_hash(), body.password) or not user:
         raise unauthorized("Incorrect email or password")
     return _tokens(request, user.id)
 
