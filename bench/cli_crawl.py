@@ -166,7 +166,7 @@ def run_ours(args: argparse.Namespace, base: str, keywords: list[str], folder: P
     job = result["job"]
     crawl = (datetime.fromisoformat(job["finished_at"])
              - datetime.fromisoformat(job["started_at"])).total_seconds()
-    manifest = Path(result["dataset"]["manifest_jsonl"]).read_text(encoding="utf-8")
+    manifest = (Path(result["dataset"]["folder"]) / "manifest.jsonl").read_text(encoding="utf-8")
     sources = [json.loads(line)["source_url"] for line in manifest.splitlines()]
     edges = [("begin", 0.0), *((n, stamps[n] - t0) for n, _ in MARKS if n in stamps),
              ("shutdown", wall)]

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import backend_arg, deployment, signed_in
 from pixcrawler_desktop.client.models import Chunk, Engine
-from pixcrawler_desktop.client.quota import duration, needs
+from pixcrawler_desktop.client.quota import duration, needs, parse_rate
 from tests.fakeweb import FakeWeb, FakeWebConfig
 
 ENGINES = ["bing", "duckduckgo"]
-SEARCHES = ("/images/search", "/images/async", "/i.js")  # one per booked query
+SEARCHES = {"bing": ("/images/search", "/images/async"), "duckduckgo": ("/i.js",)}
 
 
 def run_once(args: argparse.Namespace, latency: float) -> dict:
@@ -53,10 +53,12 @@ def run_once(args: argparse.Namespace, latency: float) -> dict:
                 break
             time.sleep(0.5)
         wall = time.perf_counter() - t0
-        queries = sum(web.hits(path) for path in SEARCHES)
+        made = {name: sum(web.hits(path) for path in paths) for name, paths in SEARCHES.items()}
+    amount, window = parse_rate(args.rate)
     return {"latency": latency, "wall": wall, "bound": max(n.seconds for n in per_engine),
-            "needs": per_engine, "status": progress["status"],
-            "images": progress["downloaded_images"], "queries": queries}
+            "made_bound": max((math.ceil(q / amount) - 1) * window for q in made.values()),
+            "needs": per_engine, "made": made, "status": progress["status"],
+            "images": progress["downloaded_images"]}
 
 
 def main() -> None:
@@ -71,15 +73,18 @@ def main() -> None:
     args = parser.parse_args()
     print(f"{args.keywords} keywords x {', '.join(ENGINES)} x {args.images} images, "
           f"{args.rate} per engine, backend={args.backend}, {args.concurrency} worker threads")
+    print("  bound: the least time for the queries the chunks need (one per page of their "
+          "target); made: for the queries actually sent (duplicates and failures cost more)")
     print(f"  {'latency':>8s} {'bound':>10s} {'wall':>10s} {'wall÷bound':>10s} "
-          f"{'images':>7s} {'queries':>8s}  needed per engine")
+          f"{'made bound':>10s} {'wall÷made':>9s} {'images':>7s}  queries needed / made")
     for latency in (float(x) for x in args.latency.split(",")):
         r = run_once(args, latency)
-        need = ", ".join(f"{n.engine} {n.queries}" for n in r["needs"])
+        need = ", ".join(f"{n.engine} {n.queries}/{r['made'][n.engine]}" for n in r["needs"])
         ratio = r["wall"] / r["bound"] if r["bound"] else math.nan
+        made = r["wall"] / r["made_bound"] if r["made_bound"] else math.nan
         print(f"  {latency * 1000:6.0f}ms {duration(r['bound']):>10s} "
-              f"{duration(r['wall']):>10s} {ratio:10.2f} {r['images']:7d} "
-              f"{r['queries']:8d}  {need} ({r['status']})", flush=True)
+              f"{duration(r['wall']):>10s} {ratio:10.2f} {duration(r['made_bound']):>10s} "
+              f"{made:9.2f} {r['images']:7d}  {need} ({r['status']})", flush=True)
 
 
 if __name__ == "__main__":

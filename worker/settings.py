@@ -90,6 +90,10 @@ class Settings(BaseSettings):
     # not answer before it fails, naming the service.
     outage_limit: float = Field(300.0, ge=0)
 
+    # The worker's pool when its command line names none: threads in embedded mode (every OS),
+    # prefork in server mode.
+    worker_pool: Literal["threads", "prefork", "solo"] | None = None
+
     # Disk space: a job is refused below this much free space in the data folder (or below its
     # estimated size, if larger), and running chunks stop with "disk full" below the other.
     disk_start_min_mb: int = Field(1000, ge=0)

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pixcrawler-worker: {exc}", file=sys.stderr)
         return 2
     embedded = settings.mode == "embedded"
-    pool = args.pool or ("threads" if embedded else "prefork")
+    pool = args.pool or settings.worker_pool or ("threads" if embedded else "prefork")
     concurrency = args.concurrency or (4 if embedded else os.cpu_count() or 2)
 
     import worker.prompt_shutdown  # noqa: F401 - connects its signal handler

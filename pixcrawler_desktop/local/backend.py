@@ -167,7 +167,7 @@ class EmbeddedBackend:
 
     def _spawn(self, role: str, port: int | None = None) -> subprocess.Popen:
         args = ["--port", str(port), "--log-level", "warning"] if role == "api" else [
-            "--concurrency", str(self.concurrency), "--pool", "threads", "--loglevel", "INFO"]
+            "--concurrency", str(self.concurrency), "--loglevel", "INFO"]
         log = open(self.logs_dir / f"{role}.log", "ab")  # noqa: SIM115 - owned by the child
         try:
             kwargs: dict = {"start_new_session": True} if os.name != "nt" else {
