@@ -67,7 +67,9 @@ def test_lifecycle_attach_restart_and_quit(tmp_path, fakeweb):
     try:
         url = backend.start()
         assert url.startswith("http://127.0.0.1:")
-        assert httpx.get(f"{url}/api/v1/health").json()["status"] == "ok"
+        # Ready once the API answers; the worker, started alongside, joins within moments.
+        wait_for(lambda: httpx.get(f"{url}/api/v1/health").json()["status"] == "ok", 60,
+                 "the worker to answer")
         assert backend.status()["api"] == backend.status()["worker"] == "running"
 
         assert second.start() == url and not second.owned

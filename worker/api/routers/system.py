@@ -121,6 +121,14 @@ def worker_check(celery: Celery) -> Callable[[], dict]:
     return check
 
 
+@router.get("/health/live")
+def live() -> dict[str, str]:
+    """The API serves (its database is migrated before it does): what a starting embedded
+    backend waits for, without /health's worker ping, which takes a second while no worker
+    answers yet."""
+    return {"status": "ok"}
+
+
 @router.get("/health")
 def health(request: Request) -> JSONResponse:
     state = request.app.state
