@@ -1,4 +1,8 @@
-"""Start, watch and stop the embedded backend: the API and a Celery worker as child processes.
+"""Start, watch and stop the embedded backend: the API and Celery workers as child processes.
+
+The workers are one process per core (at most the concurrency), the threads split between
+them: one Python process runs one thread at a time, and a crawl with many chunks keeps more
+than one core busy.
 
 One backend per data folder: a file lock serialises starts, and the state file lets a second
 app instance attach to the running backend instead of starting another. A worker that dies is
@@ -32,6 +36,11 @@ from pixcrawler_desktop.local.state import (
 )
 
 RESTARTS_PER_MINUTE = 5
+
+
+def worker_processes(concurrency: int) -> int:
+    """One worker process per core, no more than there are threads to give them."""
+    return max(1, min(os.cpu_count() or 1, concurrency))
 
 
 class BackendError(Exception):
@@ -72,7 +81,7 @@ class EmbeddedBackend:
         self.state: BackendState | None = None
         self.owned = False
         self._api: subprocess.Popen | None = None
-        self._worker: subprocess.Popen | None = None
+        self._workers: list[subprocess.Popen] = []
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
         self._restarts: list[float] = []
@@ -112,9 +121,9 @@ class EmbeddedBackend:
             self._watchdog.join(5)
         with self._lock:
             if self.owned:
-                _stop_children([self._worker, self._api])
+                _stop_children([*self._workers, self._api])
                 clear_state(self.data_dir)
-            self._api = self._worker = None
+            self._api, self._workers = None, []
             self.owned = False
 
     def restart(self, timeout: float = 90.0) -> str:
@@ -127,8 +136,8 @@ class EmbeddedBackend:
             if not self.owned:
                 raise BackendError("this window did not start the backend; restart it from the "
                                    "window that did")
-            _stop_children([self._worker])
-            self._worker = self._spawn("worker")
+            _stop_children(self._workers)
+            self._workers = self._spawn_workers()
             self._save_state()
 
     def status(self) -> dict:
@@ -138,9 +147,12 @@ class EmbeddedBackend:
             return "running" if pid and our_process(pid) else "stopped"
 
         s = self.state
+        pids = s.worker_pids if s else []
+        workers = [state_of(proc, pid) for proc, pid in
+                   zip(self._workers or [None] * len(pids), pids, strict=False)]
         return {
             "api": state_of(self._api, s.api_pid if s else None),
-            "worker": state_of(self._worker, s.worker_pid if s else None),
+            "worker": "running" if workers and set(workers) == {"running"} else "stopped",
             "url": s.api_url if s else None,
             "data_dir": str(self.data_dir),
             "owned": self.owned,
@@ -165,9 +177,17 @@ class EmbeddedBackend:
         env.update(self.extra_env)
         return env
 
-    def _spawn(self, role: str, port: int | None = None) -> subprocess.Popen:
+    def _spawn_workers(self) -> list[subprocess.Popen]:
+        count = worker_processes(self.concurrency)
+        return [self._spawn("worker", number=n, threads=-(-self.concurrency // count))
+                for n in range(count)]
+
+    def _spawn(self, role: str, port: int | None = None, number: int = 0,
+               threads: int = 1) -> subprocess.Popen:
+        """The API, or worker `number` (its own Celery node name) with `threads` threads; the
+        workers share worker.log."""
         args = ["--port", str(port), "--log-level", "warning"] if role == "api" else [
-            "--concurrency", str(self.concurrency), "--loglevel", "INFO"]
+            "--concurrency", str(threads), "--loglevel", "INFO", "--hostname", f"w{number}@%h"]
         log = open(self.logs_dir / f"{role}.log", "ab")  # noqa: SIM115 - owned by the child
         try:
             kwargs: dict = {"start_new_session": True} if os.name != "nt" else {
@@ -181,9 +201,10 @@ class EmbeddedBackend:
     def _launch(self, timeout: float) -> None:
         port = free_port()
         self._api = self._spawn("api", port)
-        self._worker = self._spawn("worker")
+        self._workers = self._spawn_workers()
         self.owned = True
-        self.state = BackendState(port, self._api.pid, self._worker.pid, os.getpid())
+        self.state = BackendState(port, self._api.pid, [w.pid for w in self._workers],
+                                  os.getpid())
         write_state(self.data_dir, self.state)
         try:
             self._wait_healthy(timeout)
@@ -202,7 +223,7 @@ class EmbeddedBackend:
         ping added a second or two to every start). One that dies while starting is said."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for role, proc in (("api", self._api), ("worker", self._worker)):
+            for role, proc in (("api", self._api), *(("worker", w) for w in self._workers)):
                 if proc is not None and proc.poll() is not None:
                     last = self.log_tail(role, 2000).strip().splitlines()[-1:] or ["no output"]
                     raise BackendError(f"the {role} stopped while starting: {last[0]}")
@@ -214,33 +235,40 @@ class EmbeddedBackend:
 
     def _end_stale(self, state: BackendState) -> None:
         """End processes a crashed app left running for this data folder."""
-        stale = [p for p in map(our_process, (state.worker_pid, state.api_pid)) if p is not None]
+        stale = [p for p in map(our_process, state.pids) if p is not None]
         for proc in stale:
             self.on_event(f"ending a stale backend process (pid {proc.pid})")
         stop_processes(stale)
         clear_state(self.data_dir)
 
     def _save_state(self) -> None:
-        assert self.state is not None and self._api is not None and self._worker is not None
-        self.state = BackendState(self.state.port, self._api.pid, self._worker.pid, os.getpid())
+        assert self.state is not None and self._api is not None
+        self.state = BackendState(self.state.port, self._api.pid,
+                                  [w.pid for w in self._workers], os.getpid())
         write_state(self.data_dir, self.state)
 
     def _watch(self) -> None:
         """Restart a worker or API that died, a few times a minute at most."""
         while not self._stop.wait(0.5):
             with self._lock:
-                for role in ("worker", "api"):
-                    proc = self._worker if role == "worker" else self._api
-                    if proc is None or proc.poll() is None or self._stop.is_set():
-                        continue
+                dead = [("worker", n) for n, w in enumerate(self._workers) if w.poll() is not None]
+                if self._api is not None and self._api.poll() is not None:
+                    dead.append(("api", 0))
+                for role, number in dead:
+                    if self._stop.is_set():
+                        break
                     now = time.monotonic()
                     self._restarts = [t for t in self._restarts if now - t < 60]
                     if len(self._restarts) >= RESTARTS_PER_MINUTE:
                         continue
                     self._restarts.append(now)
+                    proc = self._workers[number] if role == "worker" else self._api
+                    assert proc is not None
                     self.on_event(f"the {role} stopped (exit {proc.returncode}); restarting it")
                     if role == "worker":
-                        self._worker = self._spawn("worker")
+                        self._workers[number] = self._spawn(
+                            "worker", number=number,
+                            threads=-(-self.concurrency // len(self._workers)))
                     else:
                         self._api = self._spawn("api", self.state.port if self.state else None)
                     self._save_state()

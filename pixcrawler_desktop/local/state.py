@@ -21,17 +21,24 @@ STATE_FILE = "backend.json"
 class BackendState:
     port: int
     api_pid: int
-    worker_pid: int
+    worker_pids: list[int]  # one worker process per core (each with its threads)
     owner_pid: int  # the app process that started (and will stop) the backend
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def pids(self) -> list[int]:
+        return [self.api_pid, *self.worker_pids]
+
 
 def read_state(data_dir: Path) -> BackendState | None:
     try:
-        return BackendState(**json.loads((data_dir / STATE_FILE).read_text()))
+        data = json.loads((data_dir / STATE_FILE).read_text())
+        if "worker_pid" in data:  # written by a version with one worker process
+            data["worker_pids"] = [data.pop("worker_pid")]
+        return BackendState(**data)
     except (OSError, ValueError, TypeError):
         return None
 

@@ -29,7 +29,7 @@ def backend_of(proc: subprocess.Popen, data: Path) -> BackendState:
 
 
 def assert_nothing_left(state: BackendState, data: Path) -> None:
-    assert not alive(state.api_pid) and not alive(state.worker_pid), \
+    assert not any(map(alive, state.pids)), \
         "a backend process outlived the CLI"
     assert processes_in(data) == []
     assert read_state(data) is None

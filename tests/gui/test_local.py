@@ -32,7 +32,7 @@ def alive(pid: int) -> bool:
 
 def backend_pids(local: LocalServer) -> set[int]:
     state = local.backend.state
-    return {state.api_pid, state.worker_pid}
+    return set(state.pids)
 
 
 def signed_in_window(qtbot, controller):
@@ -124,12 +124,13 @@ def test_this_computer_runs_crawls_restarts_and_quits_clean(
     seen = backend_pids(local_server)
 
     # -- restart the worker from the panel -------------------------------------------------
-    old_worker = local_server.backend.state.worker_pid
+    old_workers = local_server.backend.state.worker_pids
     qtbot.mouseClick(panel.restart_worker_button, LEFT)
     qtbot.waitUntil(lambda: panel.message.text() == "Worker restarted", timeout=START_MS)
-    new_worker = local_server.backend.state.worker_pid
-    assert new_worker != old_worker and not alive(old_worker) and alive(new_worker)
-    assert read_state(data_dir).worker_pid == new_worker
+    new_workers = local_server.backend.state.worker_pids
+    assert not set(new_workers) & set(old_workers)
+    assert not any(map(alive, old_workers)) and all(map(alive, new_workers))
+    assert read_state(data_dir).worker_pids == new_workers
     qtbot.waitUntil(lambda: labels["worker"].text() == "Running", timeout=WAIT_MS)
     seen |= backend_pids(local_server)
 

@@ -12,6 +12,7 @@ import psutil
 import pytest
 
 from pixcrawler_desktop.local import EmbeddedBackend, local_credentials
+from pixcrawler_desktop.local.backend import worker_processes
 from pixcrawler_desktop.local.state import BackendState, read_state, write_state
 from tests.support.stack import wait_for
 
@@ -71,6 +72,8 @@ def test_lifecycle_attach_restart_and_quit(tmp_path, fakeweb):
         wait_for(lambda: httpx.get(f"{url}/api/v1/health").json()["status"] == "ok", 60,
                  "the worker to answer")
         assert backend.status()["api"] == backend.status()["worker"] == "running"
+        # A worker process per core, the threads split between them.
+        assert len(backend.state.worker_pids) == worker_processes(2) == min(os.cpu_count(), 2)
 
         assert second.start() == url and not second.owned
         second.stop()  # an attached instance leaves the backend running
@@ -84,14 +87,14 @@ def test_lifecycle_attach_restart_and_quit(tmp_path, fakeweb):
         job = crawl(client, "embedded two", 40)
         wait_for(lambda: client.get(f"/jobs/{job['id']}/progress").json()["downloaded_images"],
                  60, "the first downloads")
-        old_worker = backend.state.worker_pid
+        old_worker = backend.state.worker_pids[-1]
         os.kill(old_worker, signal.SIGKILL)
-        wait_for(lambda: backend.state.worker_pid != old_worker
+        wait_for(lambda: old_worker not in backend.state.worker_pids
                  and backend.status()["worker"] == "running", 30, "the worker to be restarted")
         assert any("restarting" in e for e in events)
         final = finished(client, job["id"])
         assert final["status"] == "completed" and final["downloaded_images"] == 40
-        pids = [backend.state.api_pid, backend.state.worker_pid]
+        pids = backend.state.pids
     finally:
         second.stop()  # stops only what it started, should it have started anything
         backend.stop()
@@ -107,19 +110,25 @@ def test_stale_backend_of_a_crashed_app_is_ended(tmp_path, fakeweb):
     old = crashed.state
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
-    write_state(data, BackendState(old.port, old.api_pid, old.worker_pid, gone.pid))
+    write_state(data, BackendState(old.port, old.api_pid, old.worker_pids, gone.pid))
 
     fresh = EmbeddedBackend(data, concurrency=1, env=backend_env(fakeweb))
     try:
         url = fresh.start()
         assert fresh.owned and fresh.state.api_pid != old.api_pid
-        wait_for(lambda: not alive(old.api_pid) and not alive(old.worker_pid), 15,
+        wait_for(lambda: not any(map(alive, old.pids)), 15,
                  "the stale processes to end")
         assert httpx.get(f"{url}/api/v1/health").status_code == 200
     finally:
         fresh.stop()
-        for proc in (crashed._api, crashed._worker):
+        for proc in (crashed._api, *crashed._workers):
             if proc is not None and proc.poll() is None:
                 proc.kill()
             if proc is not None:
                 proc.wait(5)
+
+
+def test_a_state_file_of_one_worker_is_still_read(tmp_path):
+    (tmp_path / "backend.json").write_text(
+        '{"port": 1234, "api_pid": 10, "worker_pid": 11, "owner_pid": 12}')
+    assert read_state(tmp_path) == BackendState(1234, 10, [11], 12)
