@@ -67,6 +67,8 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
                  f"{', '.join(job.engines)} (Ctrl-C cancels and keeps what was downloaded)")
         if quota := least_time_sentence(client.chunks(job.id), engines):
             out.info(quota)
+        if busy := _busy_with_others(client, job):
+            out.info(busy)
         view = make_view(out, engines=engines)
         try:
             final = follow_job(client, job.id, view, stop, say=out.warn)
@@ -95,6 +97,20 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
     if job.status != "completed" or missing or (summary and summary.status == "failed"):
         return API_ERROR
     return OK
+
+
+def _busy_with_others(client: PixCrawlerClient, job: Job) -> str | None:
+    """Say so when the backend (an app's, attached to) runs other jobs: this one's chunks
+    queue behind theirs."""
+    others = [j for j in client.all_jobs("running") if j.id != job.id]
+    if not others:
+        return None
+    ahead = sum(j.active_chunks for j in others)
+    names = ", ".join(f"{j.id} ({j.name})" for j in others[:3])
+    more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+    return (f"The backend is also running job{'s' if len(others) > 1 else ''} {names}{more}: "
+            f"this job's {job.total_chunks} chunks share its workers with {ahead} "
+            f"chunk{'s' if ahead != 1 else ''} queued or running before them.")
 
 
 def _check_format(client: PixCrawlerClient, export_format: str) -> None:

@@ -46,12 +46,22 @@ def test_create_start_watch_validate_retry(live, users, cli):
 
 
 def test_crawl_on_a_server(live, users, cli, tmp_path, fakeweb):
-    sign_in(cli, live, users(live))
+    user = users(live)
+    sign_in(cli, live, user)
+    # Another job of the same account runs meanwhile (its downloads hang): the crawl says it
+    # shares the workers with it.
+    fakeweb.config.faults["busy owl"] = dict.fromkeys(range(60), "hang=1")
+    busy = user.client.post("/jobs", json={"name": "busy", "keywords": ["busy owl"],
+                                           "engines": ["bing"], "max_images": 5})
+    assert user.client.post(f"/jobs/{busy.json()['id']}/start").status_code == 200
     out = tmp_path / "dataset"
     result = cli("--server", live.api_url, "--json", "crawl", "remote cat", "remote/dog",
                  "--engines", "bing", "--max-images", "4", "--out", str(out),
                  "--validate", "fast")
+    user.client.post(f"/jobs/{busy.json()['id']}/cancel")
     assert result.code == 0, result.err
+    assert f"The backend is also running job {busy.json()['id']} (busy): this job's 2 " \
+           "chunks share its workers with 1 chunk queued or running" in result.err
     report = result.json()
     assert report["status"] == "completed" and report["interrupted"] is False
     assert report["dataset"]["images"] == 8 and report["dataset"]["missing"] == 0
