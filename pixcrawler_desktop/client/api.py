@@ -8,7 +8,9 @@ hitting 401 together cause one refresh, not one each.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import tempfile
 import threading
 import zipfile
@@ -92,6 +94,8 @@ class PixCrawlerClient:
         self._access: str | None = None
         self._refresh: str | None = None
         self._event_ids: dict[int, str] = {}  # per job, the last event id its stream sent
+        self._streams: set[httpx.Response] = set()  # event streams being read
+        self._streams_lock = threading.Lock()
         self._remember = False
         self.email: str | None = None
 
@@ -122,6 +126,19 @@ class PixCrawlerClient:
             self._refresh = token
 
     def close(self) -> None:
+        """Close the connections; event streams being read on other threads end at once.
+        Their sockets are shut down first: closing a socket another thread is blocked
+        reading does not wake that thread, and should the thread retry its read on the same
+        file descriptor number once reused by a new connection, it would wait there for
+        ever."""
+        with self._streams_lock:
+            streams = list(self._streams)
+        for response in streams:
+            stream = response.extensions.get("network_stream")
+            sock = stream.get_extra_info("socket") if stream is not None else None
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
         self._http.close()
 
     def __enter__(self) -> PixCrawlerClient:
@@ -352,9 +369,13 @@ class PixCrawlerClient:
         headers = {"Last-Event-ID": last_id} if last_id else None
         response = self._open_stream("GET", f"/jobs/{job_id}/events", timeout=limits,
                                      headers=headers)
+        with self._streams_lock:
+            self._streams.add(response)
         try:
             yield from self._progress_events(job_id, response, waiting)
         finally:
+            with self._streams_lock:
+                self._streams.discard(response)
             response.close()
 
     def _open_stream(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
