@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
 import socket
@@ -82,19 +81,10 @@ def test_over_limit_waits_and_other_engines_do_not(
 ) -> None:
     first, second = make_limiter("2/minute"), make_limiter("2/minute")
     engine, other = fresh_engine(), fresh_engine()
-
-    async def go() -> None:
-        await first.acquire(engine)
-        await second.acquire(engine)
-        # The third query of the minute must wait, whichever worker asks (it cannot finish in
-        # 0.3 s because the window is 60 s; a slow machine cannot make this pass wrongly).
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(first.acquire(engine), timeout=0.3)
-        with pytest.raises(TimeoutError):
-            await asyncio.wait_for(second.acquire(engine), timeout=0.3)
-        await asyncio.wait_for(first.acquire(other), timeout=10)
-
-    asyncio.run(go())
+    assert first.book(engine) == second.book(engine) == 0
+    # The third query of the minute waits, whichever worker asks; another engine does not.
+    assert first.book(engine) > 50 and second.book(engine) > 50
+    assert first.book(other) == 0
 
 
 def test_a_booking_is_when_the_oldest_query_leaves_the_window(
@@ -143,29 +133,20 @@ def test_no_window_ever_holds_more_than_the_rate(seed: int) -> None:
 def test_slot_frees_after_the_window(make_limiter: Callable[[str], SearchLimiter]) -> None:
     limiter = make_limiter("1/second")
     engine = fresh_engine()
-
-    async def go() -> float:
-        await limiter.acquire(engine)
-        before = time.monotonic()
-        await asyncio.wait_for(limiter.acquire(engine), timeout=10)
-        return time.monotonic() - before
-
-    # lower bound only: the second query waited for the first to leave the 1 s window
-    assert asyncio.run(go()) >= 0.9
+    assert limiter.book(engine) == 0
+    time.sleep(limiter.book(engine))  # the second query's slot: the first has left the window
+    assert limiter.book(engine) > 0.5  # and the third waits for the second
+    # The booked slots are a window apart: it is not polling that spaces them.
 
 
-def _acquire_many(rate: str, url: str, state_dir: str, engine: str, count: int, out) -> None:
-    """Child process: take ``count`` queries and report when each was granted."""
+def _book_many(rate: str, url: str, state_dir: str, engine: str, count: int, out) -> None:
+    """Child process: take ``count`` queries, each sent at its booked slot; report when."""
     limiter = make_search_limiter(rate, url, Path(state_dir))
-
-    async def go() -> list[float]:
-        stamps = []
-        for _ in range(count):
-            await limiter.acquire(engine)
-            stamps.append(time.time())
-        return stamps
-
-    out.put(asyncio.run(go()))
+    stamps = []
+    for _ in range(count):
+        time.sleep(limiter.book(engine))
+        stamps.append(time.time())
+    out.put(stamps)
 
 
 def test_limit_is_shared_between_processes(tmp_path: Path) -> None:
@@ -174,7 +155,7 @@ def test_limit_is_shared_between_processes(tmp_path: Path) -> None:
     out = ctx.Queue()
     engine = fresh_engine()
     args = ("5/second", "", str(tmp_path / "limits"), engine, 4, out)
-    procs = [ctx.Process(target=_acquire_many, args=args) for _ in range(2)]
+    procs = [ctx.Process(target=_book_many, args=args) for _ in range(2)]
     start = time.time()
     for proc in procs:
         proc.start()

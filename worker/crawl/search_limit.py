@@ -15,7 +15,6 @@ back, so no window ever holds more than `amount` sends, whatever the mix of now 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import tempfile
@@ -55,8 +54,8 @@ def next_slot(stamps: list[float], now: float, amount: int, window: float) -> fl
 
 
 class SearchLimiter(ABC):
-    """``limiter.book("bing")`` takes the next bing query slot; ``await acquire`` waits for
-    one. ``rates`` maps an engine to its rate (or one rate for all)."""
+    """``limiter.book("bing")`` takes the next bing query slot and says how far off it is.
+    ``rates`` maps an engine to its rate (or one rate for all)."""
 
     def __init__(self, rates: Rates | str) -> None:
         self.rates: Rates = (lambda _engine: rates) if isinstance(rates, str) else rates
@@ -69,12 +68,6 @@ class SearchLimiter(ABC):
         """Take the earliest query slot for ``engine``: seconds until it (0: now)."""
         amount, window = self.limit(engine)
         return self._book(engine, amount, window)
-
-    async def acquire(self, engine: str) -> None:
-        """Wait (sleeping, not spinning) until a booked query to ``engine`` may be sent."""
-        delay = await asyncio.to_thread(self.book, engine)
-        if delay > 0:
-            await asyncio.sleep(delay)
 
     @abstractmethod
     def _book(self, engine: str, amount: int, window: float) -> float: ...
