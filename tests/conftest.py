@@ -47,10 +47,13 @@ def fakeweb() -> Iterator[FakeWeb]:
         yield web
 
 
-def _deploy(kind: str, fakeweb: FakeWeb, tmp_path_factory, *, worker: bool) -> Iterator[Stack]:
+def deploy(kind: str, fakeweb: FakeWeb, tmp_path_factory, *, worker: bool,
+           name: str | None = None, env: dict[str, str] | None = None) -> Iterator[Stack]:
+    """A stack on `kind`, with `env` on top of the test settings, closed when done."""
     require_services(kind)
-    name = f"{'live' if worker else 'api'}-{kind}"
+    name = f"{name or ('live' if worker else 'api')}-{kind}"
     deployment = Stack(kind, tmp_path_factory.mktemp(name), fakeweb.engine_urls())
+    deployment.env.update(env or {})
     if worker:
         # Many small validation batches at once: the races of a big run, on small jobs.
         deployment.env["PIXCRAWLER_VALIDATION_BATCH_SIZE"] = "2"
@@ -68,12 +71,12 @@ def _deploy(kind: str, fakeweb: FakeWeb, tmp_path_factory, *, worker: bool) -> I
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
     """The API alone (no worker: dispatched tasks wait in the broker), on each backend."""
-    yield from _deploy(request.param, fakeweb, tmp_path_factory, worker=False)
+    yield from deploy(request.param, fakeweb, tmp_path_factory, worker=False)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def live_server(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
-    yield from _deploy(request.param, fakeweb, tmp_path_factory, worker=True)
+    yield from deploy(request.param, fakeweb, tmp_path_factory, worker=True)
 
 
 @pytest.fixture(scope="session")
@@ -89,13 +92,17 @@ def keyless_server(fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
         deployment.close()
 
 
-@pytest.fixture
-def live(live_server: Stack, fakeweb: FakeWeb) -> Stack:
-    """A stack with a worker running (restarted if a test killed it), fake web at defaults."""
-    live_server.ensure_worker()
+def ready(stack: Stack, fakeweb: FakeWeb) -> Stack:
+    """`stack` with its worker running (restarted if a test killed it), fake web at defaults."""
+    stack.ensure_worker()
     fakeweb.config = FakeWebConfig()
     fakeweb.reset()
-    return live_server
+    return stack
+
+
+@pytest.fixture
+def live(live_server: Stack, fakeweb: FakeWeb) -> Stack:
+    return ready(live_server, fakeweb)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import datetime
 import httpx
 import pytest
 
-from tests.conftest import BACKENDS, require_services
+from tests.conftest import BACKENDS, deploy, ready
 from tests.e2e.helpers import (
     assert_consistent,
     chunks,
@@ -22,7 +22,7 @@ from tests.e2e.helpers import (
     start,
     wait_finished,
 )
-from tests.fakeweb import FakeWeb, FakeWebConfig
+from tests.fakeweb import FakeWeb
 from tests.support.stack import Stack, wait_for
 
 pytestmark = pytest.mark.slow
@@ -33,24 +33,13 @@ KEYWORDS = ["quota owl", "quota heron", "quota crane", "quota stork"]
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def quota_stack(request, fakeweb: FakeWeb, tmp_path_factory) -> Iterator[Stack]:
-    require_services(request.param)
-    stack = Stack(request.param, tmp_path_factory.mktemp(f"quota-{request.param}"),
-                  fakeweb.engine_urls())
-    stack.env["PIXCRAWLER_ENGINE_BING_SEARCH_RATE"] = SLOW_RATE
-    try:
-        stack.start_api()
-        stack.start_worker()
-        yield stack
-    finally:
-        stack.close()
+    yield from deploy(request.param, fakeweb, tmp_path_factory, worker=True, name="quota",
+                      env={"PIXCRAWLER_ENGINE_BING_SEARCH_RATE": SLOW_RATE})
 
 
 @pytest.fixture
 def quota(quota_stack: Stack, fakeweb: FakeWeb) -> Stack:
-    quota_stack.ensure_worker()
-    fakeweb.config = FakeWebConfig()
-    fakeweb.reset()
-    return quota_stack
+    return ready(quota_stack, fakeweb)
 
 
 def when(text: str | None) -> float | None:
@@ -108,6 +97,19 @@ def test_the_quota_waits_without_a_worker_and_the_job_ends_exact(quota, users):
     assert len({(i["engine"], i["keyword"], i["rank"]) for i in images}) == 20
 
 
+def bing_job_with_parked_chunks(user) -> tuple[dict, list[dict]]:
+    """A started bing-only job, once two of its chunks wait for their quota; and its chunks
+    then."""
+    job = create_job(user.client, KEYWORDS, ["bing"], 5)
+    start(user.client, job["id"])
+
+    def parked() -> list[dict] | None:
+        now = chunks(user.client, job["id"])
+        return now if sum(c["waiting_for"] is not None for c in now) >= 2 else None
+
+    return job, wait_for(parked, 60, "two bing chunks to wait for their quota", interval=0.1)
+
+
 def first_waiting_event(stack: Stack, user, job_id: int) -> tuple[list[str], dict]:
     """The kinds of events up to the first `waiting` one, and that event's data."""
     kinds, kind = [], None
@@ -125,14 +127,7 @@ def first_waiting_event(stack: Stack, user, job_id: int) -> tuple[list[str], dic
 
 def test_cancelling_waiting_chunks_settles_at_once(quota, users):
     user = users(quota)
-    job = create_job(user.client, KEYWORDS, ["bing"], 5)
-    start(user.client, job["id"])
-
-    def parked() -> list[dict] | None:
-        now = chunks(user.client, job["id"])
-        return now if sum(c["waiting_for"] is not None for c in now) >= 2 else None
-
-    before = wait_for(parked, 60, "two bing chunks to wait for their quota", interval=0.1)
+    job, before = bing_job_with_parked_chunks(user)
     last_slot = max(when(c["waiting_until"]) or 0 for c in before)
     # The events stream says it too, after the progress object (whose fields stay the seed's).
     kinds, waiting = first_waiting_event(quota, user, job["id"])
@@ -157,14 +152,7 @@ def test_a_worker_killed_while_chunks_wait_for_quota(quota, users):
     """The parked chunks' timers die with the worker; the next worker's recovery sends them
     again once their slot has passed, and the job ends with every image once."""
     user = users(quota)
-    job = create_job(user.client, KEYWORDS, ["bing"], 5)
-    start(user.client, job["id"])
-
-    def parked() -> list[dict] | None:
-        now = chunks(user.client, job["id"])
-        return now if sum(c["waiting_for"] is not None for c in now) >= 2 else None
-
-    wait_for(parked, 60, "two bing chunks to wait for their quota", interval=0.1)
+    job, _ = bing_job_with_parked_chunks(user)
     kill_workers(quota)
     quota.start_worker()
     final = wait_finished(user.client, job["id"], quota, timeout=120)

@@ -179,13 +179,22 @@ def test_split_spec_from_percentages():
     assert split_spec([("train", 0)]) is None
 
 
-def test_export_refusals_land_beside_their_setting(qtbot):
+@pytest.fixture
+def offline_dialog(qtbot):
+    """An Export dialog whose server cannot be reached: its lookups fail, nothing else."""
     runner = TaskRunner(1)
     client = PixCrawlerClient(f"http://127.0.0.1:{free_port()}", token_store=MemoryTokenStore())
     dialog = ExportDialog(
         client, runner, factories.job(3, "herons", "completed", downloaded=4), folder_allowed=True
     )
     qtbot.addWidget(dialog)
+    yield dialog, runner
+    runner.shutdown(1000)
+    client.close()
+
+
+def test_export_refusals_land_beside_their_setting(qtbot, offline_dialog):
+    dialog, runner = offline_dialog
     qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)  # the validation lookup
     assert not dialog.valid_radio.isEnabled()
     dialog.folder_radio.setChecked(True)
@@ -206,17 +215,10 @@ def test_export_refusals_land_beside_their_setting(qtbot):
     dialog.errors.clear()
     dialog._failed(ApiError(400, columnar.MISSING))
     assert dialog.errors.messages() == {"format": columnar.MISSING}
-    runner.shutdown(1000)
-    client.close()
 
 
-def test_formats_the_server_cannot_write_are_greyed_with_the_reason(qtbot):
-    runner = TaskRunner(1)
-    client = PixCrawlerClient(f"http://127.0.0.1:{free_port()}", token_store=MemoryTokenStore())
-    dialog = ExportDialog(
-        client, runner, factories.job(3, "herons", "completed", downloaded=4), folder_allowed=True
-    )
-    qtbot.addWidget(dialog)
+def test_formats_the_server_cannot_write_are_greyed_with_the_reason(qtbot, offline_dialog):
+    dialog, runner = offline_dialog
     dialog.show()
     qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)  # lookups fail: all offered
     combo = dialog.format_combo
@@ -237,8 +239,6 @@ def test_formats_the_server_cannot_write_are_greyed_with_the_reason(qtbot):
     assert dialog.format_note.isVisible() and "pip install" in dialog.format_note.text()
     assert combo.itemData(parquet, Qt.ItemDataRole.ToolTipRole) == columnar.MISSING
     assert combo.model().item(combo.findData("webdataset")).isEnabled()
-    runner.shutdown(1000)
-    client.close()
 
 
 @pytest.mark.slow
