@@ -41,7 +41,10 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.validate import corpus as c
-from worker.validate import ImageCheck, Thresholds, check_image, find_duplicates
+from worker.validate.checks import check_image
+from worker.validate.duplicates import find_duplicates
+from worker.validate.result import ImageCheck
+from worker.validate.thresholds import Thresholds
 
 CORPUS_VERSION = 2
 OTHER_SIZES = [(320, 240), (800, 600), (1024, 768), (480, 640), (500, 500)]

@@ -177,10 +177,10 @@ class EmbeddedBackend:
         env.update(self.extra_env)
         return env
 
-    def _spawn_workers(self) -> list[subprocess.Popen]:
+    def _spawn_workers(self, numbers: range | None = None) -> list[subprocess.Popen]:
         count = worker_processes(self.concurrency)
         return [self._spawn("worker", number=n, threads=-(-self.concurrency // count))
-                for n in range(count)]
+                for n in (range(count) if numbers is None else numbers)]
 
     def _spawn(self, role: str, port: int | None = None, number: int = 0,
                threads: int = 1) -> subprocess.Popen:
@@ -199,9 +199,14 @@ class EmbeddedBackend:
             log.close()
 
     def _launch(self, timeout: float) -> None:
+        """The API and all but one core's worker at once, the rest once the API serves: an
+        API that shares its core with a starting worker takes twice as long to be ready, and
+        a worker's start is mostly imports that need a core of their own as well."""
         port = free_port()
+        count = worker_processes(self.concurrency)
+        first = min(count, max(1, (os.cpu_count() or 1) - 1))
         self._api = self._spawn("api", port)
-        self._workers = self._spawn_workers()
+        self._workers = self._spawn_workers(range(first))
         self.owned = True
         self.state = BackendState(port, self._api.pid, [w.pid for w in self._workers],
                                   os.getpid())
@@ -211,6 +216,10 @@ class EmbeddedBackend:
         except BackendError:
             self.stop()
             raise
+        if first < count:
+            with self._lock:
+                self._workers += self._spawn_workers(range(first, count))
+                self._save_state()
         self._stop.clear()
         self._watchdog = threading.Thread(target=self._watch, name="backend-watchdog",
                                           daemon=True)

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from tests.validate import corpus as c
-from worker.validate import ALL_CODES, LEVELS, Thresholds, check_image
+from worker.validate.checks import check_image
 from worker.validate.hashing import distance
+from worker.validate.issues import ALL_CODES
+from worker.validate.thresholds import LEVELS, Thresholds
 
 # Pillow warns about the bomb files before we report them as decompression_bomb.
 pytestmark = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")

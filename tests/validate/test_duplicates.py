@@ -11,8 +11,11 @@ import pytest
 from PIL import Image
 
 from tests.validate import corpus as c
-from worker.validate import ImageCheck, Thresholds, check_image, find_duplicates
+from worker.validate.checks import check_image
+from worker.validate.duplicates import find_duplicates
 from worker.validate.hashing import distance
+from worker.validate.result import ImageCheck
+from worker.validate.thresholds import Thresholds
 
 SIZE = (320, 240)
 DEFAULT = Thresholds()

@@ -10,8 +10,10 @@ import pytest
 from PIL import Image
 
 from tests.validate import corpus as c
-from worker.validate import ALL_CODES, DUPLICATES, WARNINGS, ImageCheck, Thresholds, outcome
 from worker.validate.hashing import distance, phash
+from worker.validate.issues import ALL_CODES, DUPLICATES, WARNINGS, outcome
+from worker.validate.result import ImageCheck
+from worker.validate.thresholds import Thresholds
 
 
 def test_outcome_rules() -> None:

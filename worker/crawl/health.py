@@ -11,11 +11,13 @@ import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-
-import aiohttp
+from typing import TYPE_CHECKING
 
 from worker.crawl.engines import Engine
 from worker.crawl.types import EngineBlocked, EngineError, EngineFormatError
+
+if TYPE_CHECKING:
+    import aiohttp
 
 OK = "ok"
 ZERO_RESULTS = "zero_results"
@@ -49,6 +51,8 @@ async def check_engine(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> EngineHealth:
     """First page of ``query`` on ``engine``, classified."""
+    import aiohttp  # here, not at the top: the API process starts without the HTTP client
+
     started = time.perf_counter()
 
     def result(status: str, results: int = 0, message: str | None = None) -> EngineHealth:
@@ -77,6 +81,8 @@ async def check_engines(
     timeout: float = DEFAULT_TIMEOUT,
 ) -> list[EngineHealth]:
     """Check every engine at once; a string in place of an engine is why it is unavailable."""
+    import aiohttp
+
     async with aiohttp.ClientSession() as session:
         checks = [
             check_engine(engine, session, query, timeout)

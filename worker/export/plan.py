@@ -19,7 +19,6 @@ from worker.crawl.filters import SearchFilters
 from worker.db.models import Image, Job, ReviewState, ValidationRun, ValidationStatus, utcnow
 from worker.export import names
 from worker.export.split import Split, assign, parse_split
-from worker.validate.duplicates import cross_group_pairs
 from worker.validate.thresholds import Thresholds
 
 # all: every image a person did not reject; valid: of those, the ones validation passed;
@@ -189,7 +188,12 @@ def _cross_split_pairs(session: Session, plan: Plan, near_distance: int) -> int 
     for image_id, sha256, phash in session.execute(query.execution_options(yield_per=BATCH)):
         split = assign(plan.split_keys.get(image_id, sha256), plan.options.splits)
         hashed.append((split, int(phash, 16)))
-    return cross_group_pairs(hashed, near_distance) if hashed else None
+    if not hashed:
+        return None
+    # numpy comes with it: imported here so the API process starts without it
+    from worker.validate.duplicates import cross_group_pairs
+
+    return cross_group_pairs(hashed, near_distance)
 
 
 def _included(query: Select, plan: Plan) -> Select:

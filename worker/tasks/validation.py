@@ -21,7 +21,10 @@ from worker.db.models import Image, RunStatus, ValidationRun, ValidationStatus, 
 from worker.db.session import session_factory
 from worker.service_errors import database_call
 from worker.settings import Settings
-from worker.validate import ImageCheck, check_image, find_duplicates, outcome
+from worker.validate.checks import check_image
+from worker.validate.duplicates import find_duplicates
+from worker.validate.issues import outcome
+from worker.validate.result import ImageCheck
 from worker.validation_runs import fail_run
 
 log = logging.getLogger(__name__)

@@ -18,13 +18,15 @@ import html
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from yarl import URL
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.types import Candidate, EngineBlocked, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 PAGE_SIZE = 30  # what Baidu's own page asks for per request
 _NOT_RECOGNISED = "baidu: result page format not recognised"

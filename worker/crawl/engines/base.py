@@ -10,10 +10,9 @@ import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-import aiohttp
 from yarl import URL
 
 from worker.crawl.filters import SearchFilters, describe
@@ -24,6 +23,9 @@ from worker.crawl.types import (
     EngineUnavailable,
     ResultPage,
 )
+
+if TYPE_CHECKING:
+    import aiohttp
 
 # Search sites serve their result markup to browsers; other agents get other layouts or a block.
 DEFAULT_USER_AGENT = (
@@ -71,7 +73,7 @@ class Engine(ABC):
         self.api_key = api_key
         self.filters = filters or SearchFilters()
         self.user_agent = user_agent
-        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self.timeout = timeout
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -126,13 +128,14 @@ class Engine(ABC):
         """GET ``url``; returns (final URL after redirects, body). HTTP and network failures
         become ``EngineError`` so the chunk's error names the engine and the cause; 429 is
         waited out ``rate_limit_retries`` times before it counts as a block."""
+        import aiohttp  # here, not at the top: the API lists engines without the HTTP client
+
         sent = {"User-Agent": self.user_agent, "Accept-Language": "en-US,en;q=0.9"}
         sent.update(headers or {})
+        timeout = aiohttp.ClientTimeout(total=self.timeout)
         for attempt in range(self.rate_limit_retries + 1):
             try:
-                async with session.get(
-                    url, params=params, headers=sent, timeout=self.timeout
-                ) as resp:
+                async with session.get(url, params=params, headers=sent, timeout=timeout) as resp:
                     if resp.status == 429 and attempt < self.rate_limit_retries:
                         wait = parse_retry_after(resp.headers.get("Retry-After"))
                         delay = 2.0 * 2**attempt if wait is None else wait

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 from html.parser import HTMLParser
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
-
-import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.types import Candidate, EngineBlocked, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 PAGE_SIZE = 35  # what Bing's own grid asks for per request
 _HIGHLIGHT = re.compile("[\ue000\ue001]")  # Bing wraps matched words in these in "desc"

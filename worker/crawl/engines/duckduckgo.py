@@ -12,13 +12,14 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
-
-import aiohttp
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 _TOKEN = r"(\d+-[\d-]+)"
 _VQD_PATTERNS = (

@@ -12,13 +12,14 @@ API key is invalid). Flickr serves at most the first 4,000 results of a query an
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import Engine, absolute_http_url, env_name, positive_int
 from worker.crawl.filters import SearchFilters
 from worker.crawl.types import Candidate, EngineBlocked, EngineError, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 KEY_SETTING = "flickr_api_key"
 PAGE_SIZE = 500  # the most Flickr allows: one query instead of five

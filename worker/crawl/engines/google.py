@@ -17,14 +17,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from yarl import URL
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.filters import describe
 from worker.crawl.types import Candidate, EngineBlocked, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 # The Google Go app's user agent: Google answers it with about 50 results a page.
 APP_USER_AGENT = "NSTN/3.60.474802233.release Dalvik/2.1.0 (Linux; U; Android 12; US) gzip"

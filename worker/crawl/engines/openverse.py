@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.engines.wikimedia import credit_line
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 SEARCH_PATH = "/v1/images/"
 PAGE_SIZE = 20  # the anonymous maximum; more is refused with 401

@@ -10,13 +10,14 @@ HTTP 401; past the budget (200 requests an hour, 20,000 a month by default) HTTP
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 PAGE_SIZE = 80  # the most Pexels gives per page
 LICENSE = "Pexels License"

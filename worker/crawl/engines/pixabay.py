@@ -11,13 +11,14 @@ fit 1280 px), ``imageWidth``/``imageHeight`` (of the original), ``pageURL``, ``t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import Engine, absolute_http_url, env_name, positive_int
 from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters, describe
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 KEY_SETTING = "pixabay_api_key"
 PAGE_SIZE = 200  # the most Pixabay gives per page

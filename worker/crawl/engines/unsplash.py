@@ -11,13 +11,14 @@ requests for demo apps, 5,000 in production) gets HTTP 403 "Rate Limit Exceeded"
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters
 from worker.crawl.types import Candidate, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 PAGE_SIZE = 30  # the most Unsplash gives per page
 LICENSE = "Unsplash License"

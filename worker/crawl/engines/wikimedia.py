@@ -18,9 +18,7 @@ import math
 import re
 from collections.abc import Mapping
 from html.parser import HTMLParser
-from typing import Any
-
-import aiohttp
+from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import (
     DEFAULT_USER_AGENT,
@@ -30,6 +28,9 @@ from worker.crawl.engines.base import (
 )
 from worker.crawl.filters import FREE_TO_USE_AND_CHANGE
 from worker.crawl.types import Candidate, EngineBlocked, EngineError, EngineFormatError, ResultPage
+
+if TYPE_CHECKING:
+    import aiohttp
 
 API_PATH = "/w/api.php"
 PAGE_SIZE = 50  # gsrlimit; extmetadata for 50 files stays well inside one answer
