@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     access_token_minutes: int = Field(60, ge=1)
     refresh_token_days: int = Field(30, ge=1)
+    # Request bodies above this get 413 before they are read further (issue 16).
+    max_body_bytes: int = Field(1_000_000, ge=1024)
 
     # Rate limits ("N/second|minute|hour"), with the seed's values as defaults.
     start_rate_limit: str = "10/minute"
