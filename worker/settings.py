@@ -6,6 +6,7 @@ broker under the user data dir, and a secret generated once. Server mode must be
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -62,10 +63,20 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(30, ge=1)
     # Request bodies above this get 413 before they are read further (issue 16).
     max_body_bytes: int = Field(1_000_000, ge=1024)
+    # Who may make an account through POST /auth/register. None: anyone in server mode, no
+    # one in embedded mode, whose only account is the local one the API makes itself.
+    open_registration: bool | None = None
+    # Proxies whose X-Forwarded-For/-Proto are believed: comma-separated addresses or
+    # networks ("10.0.0.2,10.1.0.0/16"), or "*". Empty: none, so a client cannot pick the
+    # address that its rate limits are counted under.
+    forwarded_allow_ips: str = ""
 
     # Rate limits ("N/second|minute|hour"), with the seed's values as defaults.
     start_rate_limit: str = "10/minute"
-    login_rate_limit: str = "10/minute"
+    login_rate_limit: str = "10/minute"  # per email, whatever the address
+    login_address_rate_limit: str = "30/minute"  # per client address, whatever the email
+    register_rate_limit: str = "10/hour"  # per client address
+    engine_health_rate_limit: str = "6/minute"  # GET /engines/health, per user
     search_rate_limit: str = "10/minute"
     # One engine's own search quota, e.g. PIXCRAWLER_ENGINE_BING_SEARCH_RATE=2/minute;
     # "" means search_rate_limit.
@@ -130,6 +141,8 @@ class Settings(BaseSettings):
     validation: Thresholds = Field(default_factory=Thresholds)
 
     @field_validator("start_rate_limit", "login_rate_limit", "search_rate_limit",
+                     "login_address_rate_limit", "register_rate_limit",
+                     "engine_health_rate_limit",
                      *(f"engine_{name}_search_rate" for name in ENGINE_NAMES))
     @classmethod
     def _rate(cls, value: str) -> str:
@@ -139,6 +152,18 @@ class Settings(BaseSettings):
             parse_rate(value)
         except ValueError as exc:
             raise ValueError(f"not a rate like '10/minute': {value!r}") from exc
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            if item == "*":  # every peer is a proxy: only where no one else can connect
+                continue
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
         return value
 
     @field_validator("validation_rate_limits")
@@ -161,6 +186,8 @@ class Settings(BaseSettings):
             self.ratelimit_storage_url = self.broker_url if redis else "memory://"
         if self.allow_private_addresses is None:
             self.allow_private_addresses = self.mode == "embedded"
+        if self.open_registration is None:
+            self.open_registration = self.mode == "server"
         if self.mode == "server" and not self.secret_key:
             raise ValueError("PIXCRAWLER_SECRET_KEY must be set in server mode")
         for name, scheme, module, client in _SERVER_CLIENTS:
@@ -179,6 +206,11 @@ class Settings(BaseSettings):
     @property
     def uses_filesystem_broker(self) -> bool:
         return self.broker_url.startswith("filesystem")
+
+    @property
+    def trusted_proxies(self) -> list[str]:
+        """The proxies named by PIXCRAWLER_FORWARDED_ALLOW_IPS (none by default)."""
+        return [part.strip() for part in self.forwarded_allow_ips.split(",") if part.strip()]
 
     @property
     def broker_dir(self) -> Path:

@@ -72,7 +72,8 @@ def check_engines_main(argv: list[str]) -> int:
         print(f"pixcrawler-worker: {exc}", file=sys.stderr)
         return 2
     engines = engines_to_check(settings, args.engines or None)
-    results = asyncio.run(check_engines(engines, args.query, args.timeout))
+    results = asyncio.run(check_engines(engines, args.query, args.timeout,
+                                         allow_private=bool(settings.allow_private_addresses)))
     if args.json:
         print(json.dumps([r.as_dict() for r in results], indent=2))
     else:

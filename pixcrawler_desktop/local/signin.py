@@ -30,12 +30,14 @@ def default_data_dir() -> Path:
 
 
 def sign_in_local(client: PixCrawlerClient, data_dir: Path) -> User:
-    """The local account is made on first use of a data folder: register it if login fails."""
+    """Sign in with the local account that the data folder's backend made when it started
+    (its registration is closed: the credentials file is the way in). Without a readable
+    file, an AuthError that says why, as any refused sign-in."""
     from pixcrawler_desktop.client.errors import AuthError
+    from pixcrawler_desktop.local.account import LocalAccountMissing
 
-    email, password = local_credentials(data_dir)
     try:
-        return client.login(email, password)
-    except AuthError:
-        client.register(email, password)
-        return client.login(email, password)
+        email, password = local_credentials(data_dir)
+    except LocalAccountMissing as exc:
+        raise AuthError(401, str(exc)) from None
+    return client.login(email, password)

@@ -29,7 +29,7 @@ def test_each_outcome_is_named(fakeweb: FakeWeb) -> None:
     fakeweb.config.keyword_results = {"cat": 0}
     found = engines(fakeweb, "google", "bing", "wikimedia")
     found["pexels"] = "needs an API key: set PIXCRAWLER_PEXELS_API_KEY"
-    results = {r.name: r for r in asyncio.run(check_engines(found, "cat"))}
+    results = {r.name: r for r in asyncio.run(check_engines(found, "cat", allow_private=True))}
     assert results["google"].status == "blocked"
     assert results["bing"].status == "format_not_recognised"
     assert results["wikimedia"].status == "zero_results"
@@ -40,14 +40,16 @@ def test_each_outcome_is_named(fakeweb: FakeWeb) -> None:
 
 def test_ok_counts_results_and_times_the_query(fakeweb: FakeWeb) -> None:
     fakeweb.config.search_latency = 0.2
-    [result] = asyncio.run(check_engines(engines(fakeweb, "openverse"), "cat"))
+    [result] = asyncio.run(check_engines(engines(fakeweb, "openverse"), "cat",
+                                         allow_private=True))
     assert result.ok and result.results > 0
     assert result.elapsed_ms >= 200
 
 
 def test_a_slow_engine_fails_on_the_timeout(fakeweb: FakeWeb) -> None:
     fakeweb.config.search_latency = 2
-    [result] = asyncio.run(check_engines(engines(fakeweb, "bing"), "cat", timeout=0.3))
+    [result] = asyncio.run(check_engines(engines(fakeweb, "bing"), "cat", timeout=0.3,
+                                         allow_private=True))
     assert result.status == "failed"
     assert result.message == "bing: no answer within 0.3 s"
 

@@ -96,6 +96,12 @@ class Stack:
             "PIXCRAWLER_RECOVERY_INTERVAL": "0.5",
             "PIXCRAWLER_EVENTS_INTERVAL": "0.2",
             "PIXCRAWLER_DOWNLOAD_TIMEOUT": "5",
+            # Every test registers and signs in its own users from 127.0.0.1: the per-address
+            # limits are tested on stacks of their own (tests/api/test_hostile_auth.py).
+            "PIXCRAWLER_OPEN_REGISTRATION": "true",
+            "PIXCRAWLER_REGISTER_RATE_LIMIT": "100000/minute",
+            "PIXCRAWLER_LOGIN_ADDRESS_RATE_LIMIT": "100000/minute",
+            "PIXCRAWLER_ENGINE_HEALTH_RATE_LIMIT": "100000/minute",
             # Test jobs are small; a CI disk with little room must not refuse them.
             "PIXCRAWLER_DISK_START_MIN_MB": "50",
             "PIXCRAWLER_DISK_STOP_BELOW_MB": "10",

@@ -31,9 +31,11 @@ def dummy_hash() -> str:
     return hash_password("timing-equaliser")
 
 
-def make_token(secret: str, user_id: int, kind: str, lifetime: timedelta) -> str:
+def make_token(secret: str, user_id: int, kind: str, lifetime: timedelta,
+               **extra: str) -> str:
+    """A signed token; ``extra`` claims are a refresh token's family and id (fam, jti)."""
     now = datetime.now(UTC)
-    claims = {"sub": str(user_id), "type": kind, "iat": now, "exp": now + lifetime}
+    claims = {"sub": str(user_id), "type": kind, "iat": now, "exp": now + lifetime, **extra}
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -43,6 +45,12 @@ class TokenError(Exception):
 
 def read_token(secret: str, token: str, kind: str) -> int:
     """The user id in a valid, unexpired token of the given kind; TokenError otherwise."""
+    return int(read_claims(secret, token, kind)["sub"])
+
+
+def read_claims(secret: str, token: str, kind: str, *required: str) -> dict:
+    """The claims of a valid, unexpired token of the given kind that has the ``required``
+    ones as strings (a refresh token's fam and jti); TokenError otherwise."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
                             options={"require": ["exp", "sub", "type"]})
@@ -50,9 +58,13 @@ def read_token(secret: str, token: str, kind: str) -> int:
         raise TokenError("Token has expired") from None
     except jwt.PyJWTError:
         raise TokenError("Could not validate credentials") from None
-    if claims.get("type") != kind:
+    if claims.get("type") != kind or not all(
+            isinstance(claims.get(name), str) and claims[name] for name in required):
         raise TokenError("Could not validate credentials")
     try:
-        return int(claims["sub"])
+        # An id the database's integer column cannot hold is no user of ours.
+        if not 0 < int(claims["sub"]) < 2**31:
+            raise ValueError(claims["sub"])
     except (TypeError, ValueError):
         raise TokenError("Could not validate credentials") from None
+    return claims

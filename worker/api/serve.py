@@ -32,8 +32,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"pixcrawler-api: cannot prepare the database "
               f"(PIXCRAWLER_DATABASE_URL): {first}", file=sys.stderr)
         return 1
+    if settings.mode == "embedded":
+        from worker.local_account import ensure_local_account
+
+        ensure_local_account(settings)
+    # X-Forwarded-For only from the configured proxies: uvicorn would otherwise believe any
+    # client on 127.0.0.1 (or FORWARDED_ALLOW_IPS), and the client address is what login and
+    # registration limits count.
+    proxies = settings.trusted_proxies
     uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
-                proxy_headers=True)
+                proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None)
     return 0
 
 

@@ -91,6 +91,26 @@ class User(Base):
     jobs: Mapped[list[Job]] = relationship(back_populates="owner", passive_deletes=True)
 
 
+class TokenFamily(Base):
+    """One sign-in's chain of refresh tokens. Only ``current`` (a token id, the JWT's jti)
+    may be exchanged, and doing so replaces it; presenting any earlier one means a token
+    was copied, so the whole family is revoked (OAuth refresh-token rotation). Logout
+    revokes it too. Access tokens stay stateless and simply run out."""
+
+    __tablename__ = "token_families"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    current: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Past this the family's newest token has expired too: rows safe to delete.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_reason: Mapped[str | None] = mapped_column(String(32))
+
+
 class Job(Base):
     __tablename__ = "jobs"
     __table_args__ = (Index("ix_jobs_owner_status", "owner_id", "status"),)

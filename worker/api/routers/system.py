@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from celery import Celery
 from fastapi import APIRouter, HTTPException, Query, Request, status
@@ -17,6 +17,9 @@ from worker.api.schemas import EngineHealthOut, EngineOut
 from worker.crawl.engines import ENGINES, engine_status, env_name
 from worker.crawl.health import DEFAULT_QUERY, check_engines
 from worker.engine_config import engines_to_check
+
+if TYPE_CHECKING:
+    from worker.crawl.search_limit import SearchLimiter
 
 router = APIRouter(tags=["system"])
 
@@ -42,15 +45,36 @@ def engines(request: Request) -> list[EngineOut]:
 ENGINE_HEALTH_TTL = 60.0  # a check makes real requests to every engine; don't repeat it often
 
 
+def search_limiter(request: Request) -> SearchLimiter:
+    """The crawl's own search quota (one schedule with the workers), made at first use."""
+    state = request.app.state
+    limiter = getattr(state, "search_limiter", None)
+    if limiter is None:
+        from worker.crawl.search_limit import make_search_limiter  # not needed to start
+
+        settings = state.settings
+        limiter = state.search_limiter = make_search_limiter(
+            settings.search_rate, settings.ratelimit_storage_url,
+            settings.data_dir / "ratelimit")
+    return limiter
+
+
 @router.get("/engines/health", response_model=list[EngineHealthOut])
 async def engines_health(
-    request: Request, _user: UserId,
+    request: Request, user_id: UserId,
     engine: Annotated[list[str] | None, Query(description="Engines to check (default: all)")]
     = None,
     query: Annotated[str, Query(min_length=1, max_length=200)] = DEFAULT_QUERY,
 ) -> list[EngineHealthOut]:
     """One small real query per engine: ok / zero_results / format_not_recognised / blocked /
-    unavailable / failed, with timing. Answers are reused for a minute."""
+    unavailable / failed, with timing. Answers are reused for a minute.
+
+    Each call counts against the user's limit (cached or not, so a new query each time gains
+    nothing); each query takes a slot of the engine's search quota, shared with crawls, and
+    goes through the crawl's network guard."""
+    settings = request.app.state.settings
+    request.app.state.limiter.check(settings.engine_health_rate_limit, "engine-health",
+                                    str(user_id))
     names = tuple(dict.fromkeys(engine or ENGINES))
     unknown = [n for n in names if n not in ENGINES]
     if unknown:
@@ -62,8 +86,14 @@ async def engines_health(
     async with request.app.state.engine_health_lock:
         hit = cache.get(key)
         if hit is None or time.monotonic() - hit[0] > ENGINE_HEALTH_TTL:
-            engines = engines_to_check(request.app.state.settings, names)
-            hit = cache[key] = (time.monotonic(), await check_engines(engines, query))
+            engines = engines_to_check(settings, names)
+            found = await check_engines(
+                engines, query, allow_private=bool(settings.allow_private_addresses),
+                limiter=search_limiter(request))
+            now = time.monotonic()
+            for old in [k for k, v in cache.items() if now - v[0] > ENGINE_HEALTH_TTL]:
+                del cache[old]  # one entry per query asked: keep only the live ones
+            hit = cache[key] = (now, found)
     return [EngineHealthOut(**r.as_dict()) for r in hit[1]]
 
 
