@@ -176,14 +176,29 @@ class PixCrawlerClient:
         return self._begin(tokens, remember=True)
 
     def logout(self, *, forget: bool = True) -> None:
-        """End the session. Tokens are stateless JWTs, so this is local: drop them, and with
-        `forget` also the stored one, so the next start asks for the password."""
+        """End the session. With `forget` (the user's Sign out) the server ends it too, so its
+        refresh token, and any copy of it, is dead, and the stored one is deleted: the next
+        start asks for the password. Without, only this client lets go of its tokens (the
+        stored one still resumes). An unreachable server does not stop a sign out: the
+        tokens are dropped here anyway, and the refresh token expires on its own."""
         with self._lock:
-            email = self.email
+            email, refresh = self.email, self._refresh
             self._access = self._refresh = self.email = None
             self._remember = False
+        if forget and refresh:
+            self.revoke(refresh)
         if forget and email:
             self.token_store.delete(self.base_url, email)
+
+    def revoke(self, refresh_token: str) -> bool:
+        """Ask the server to end the session of `refresh_token` (POST /auth/logout); True if
+        it did. A token it no longer accepts has no session left to end."""
+        try:
+            self._call("POST", "/auth/logout", auth=False,
+                       json={"refresh_token": refresh_token})
+        except ApiError:
+            return False
+        return True
 
     def me(self) -> User:
         return User.model_validate(self._call("GET", "/auth/me").json())

@@ -118,7 +118,8 @@ class AppController(QObject):
         dialog.open()
 
     def sign_out(self) -> None:
-        """Forget the stored token and go back to the sign-in dialog."""
+        """End the session on the server (POST /auth/logout, in the background), forget the
+        stored token and go back to the sign-in dialog."""
         client, window = self.client, self.window
         self.client, self.window = None, None
         dialog = self.start(resume=False)
@@ -128,7 +129,8 @@ class AppController(QObject):
             window.deleteLater()
         if client is not None:
             def forget() -> None:
-                client.logout(forget=True)  # the keyring may block: not on the UI thread
+                # The server call and the keyring may block: not on the UI thread.
+                client.logout(forget=True)
                 client.close()
             self.runner.run(forget)
         dialog.raise_()

@@ -1,25 +1,22 @@
-"""Sessions that can end, and writes only for users that exist.
+"""Sessions that can end: refresh-token families.
 
 Refresh tokens rotate: each one carries its family (one sign-in) and its own id, the family row
 holds the one id that may be exchanged next, and the exchange is a single conditional UPDATE,
 so two uses of one token cannot both win. A token that loses (copied, or replayed after
 rotation) revokes its whole family: whoever holds the newer token loses it too, which is the
-point (RFC 9700, 4.14.2). Access tokens stay stateless: they end with their short lifetime.
+point (the OAuth security practice, RFC 9700). Access tokens stay stateless: they end with their short lifetime.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
 
-from fastapi import Depends
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from worker.api.deps import DB, UserId, unauthorized
 from worker.api.security import TokenError, make_token, read_claims
-from worker.db.models import TokenFamily, User
+from worker.db.models import TokenFamily
 
 REUSED = "reused"
 LOGGED_OUT = "logout"
@@ -76,19 +73,3 @@ def forget_expired(session: Session, user_id: int) -> None:
     every sign-in. The caller commits."""
     session.execute(TokenFamily.__table__.delete().where(
         TokenFamily.user_id == user_id, TokenFamily.expires_at < datetime.now(UTC)))
-
-
-def user_exists(session: Session, user_id: int) -> bool:
-    return session.scalar(select(User.id).where(User.id == user_id)) is not None
-
-
-def existing_user_id(user_id: UserId, db: DB) -> int:
-    """The signed-in user, checked against the database: for writes, where a valid token of
-    a user who is gone must be a 401 rather than a foreign-key error. Reads keep the
-    stateless check (a gone user owns nothing, so they get 404s)."""
-    if not user_exists(db, user_id):
-        raise unauthorized(INVALID)
-    return user_id
-
-
-ExistingUserId = Annotated[int, Depends(existing_user_id)]
