@@ -21,8 +21,6 @@ from worker.db.models import Image, RunStatus, ValidationRun, ValidationStatus, 
 from worker.db.session import session_factory
 from worker.service_errors import database_call
 from worker.settings import Settings
-from worker.validate.checks import check_image
-from worker.validate.duplicates import find_duplicates
 from worker.validate.issues import outcome
 from worker.validate.result import ImageCheck
 from worker.validation_runs import fail_run
@@ -71,6 +69,8 @@ def close_run(db: Session, run_id: int, settings: Settings) -> bool:
     if run is None:
         return False
     if run.level != "fast":
+        from worker.validate.duplicates import find_duplicates  # numpy: see validate_batch
+
         rows = db.scalars(select(Image).where(Image.validation_run_id == run_id)).all()
         items = [(row.id, _stored_check(row)) for row in rows]
         by_id = {row.id: row for row in rows}
@@ -90,6 +90,10 @@ def validate_batch(sessions: sessionmaker[Session], settings: Settings, level: s
             return {"run_id": run_id, "skipped": True}
         rows = db.execute(select(Image.id, Image.file_path).where(
             Image.id.in_(image_ids), Image.validation_run_id == run_id)).all()
+    # numpy and Pillow load with the first batch, not at worker start: a worker is ready to
+    # crawl a tenth of a second sooner
+    from worker.validate.checks import check_image
+
     checked = 0
     for image_id, file_path in rows:
         check = check_image(Path(settings.data_dir, file_path), level, settings.validation)
