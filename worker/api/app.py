@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI
 
+from worker.api import errors, openapi_errors
+from worker.api.body_guard import BodyGuard
+from worker.api.deps import ids_in_range
 from worker.api.ratelimit import RateLimiter
 from worker.api.routers import auth, export, images, jobs, system, validation
 from worker.api.routers.system import CachedProbe, broker_check, worker_check
@@ -17,7 +18,6 @@ from worker.db.session import session_factory
 from worker.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
-log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -42,12 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine_health_lock = asyncio.Lock()
 
     for module in (auth, jobs, images, validation, export, system):
-        app.include_router(module.router, prefix=API_PREFIX)
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Last resort: log it, answer in the seed's format, never leak a traceback.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse({"detail": "Internal server error"}, status_code=500)
-
+        app.include_router(module.router, prefix=API_PREFIX,
+                           dependencies=[Depends(ids_in_range)])
+    errors.install(app)
+    openapi_errors.install(app)
+    # Outermost after Starlette's own error middleware: bodies are bounded and checked
+    # before any route, handler or other middleware reads them.
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     return app

@@ -11,12 +11,17 @@ from sqlalchemy.orm import Session
 
 from worker.api.security import TokenError, read_token
 from worker.db.dialects import lock_row
-from worker.db.models import Job
+from worker.db.models import Job, User
 
 _bearer = HTTPBearer(auto_error=False)
 
 JOB_NOT_FOUND = "Crawl job not found"
+IMAGE_NOT_FOUND = "Image not found"
 ACCESS_DENIED = "Access denied to this resource"
+# Every id column is a 32-bit INTEGER; a bigger id names nothing, and PostgreSQL (or SQLite,
+# past 64 bits) refuses it as a parameter instead of finding no row.
+MAX_ID = 2**31 - 1
+NOT_FOUND = {"job_id": JOB_NOT_FOUND, "image_id": IMAGE_NOT_FOUND}
 
 
 def get_db(request: Request) -> Iterator[Session]:
@@ -48,6 +53,31 @@ def current_user_id(
 
 DB = Annotated[Session, Depends(get_db)]
 UserId = Annotated[int, Depends(current_user_id)]
+
+
+def existing_user_id(user_id: UserId, db: DB) -> int:
+    """The token's user, checked to still exist: writes use this, so a valid token of a
+    removed account gets 401 rather than a foreign-key error."""
+    if not 1 <= user_id <= MAX_ID or db.get(User, user_id) is None:
+        raise unauthorized("Could not validate credentials")
+    return user_id
+
+
+WriterId = Annotated[int, Depends(existing_user_id)]
+
+
+def ids_in_range(request: Request) -> None:
+    """404 for a path id no row can have (out of the id column's range), before any query.
+    Applied to every router by the app; ids that are not integers are left to the route's
+    own validation (422)."""
+    for name, value in request.path_params.items():
+        if name in NOT_FOUND and isinstance(value, str) and value.isascii():
+            try:
+                number = int(value)
+            except ValueError:
+                continue
+            if not 1 <= number <= MAX_ID:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, detail=NOT_FOUND[name])
 
 
 def owned_job(session: Session, job_id: int, user_id: int, *, lock: bool = False) -> Job:

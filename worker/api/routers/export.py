@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
-from worker.api.deps import DB, UserId, owned_job
+from worker.api.deps import DB, UserId, WriterId, owned_job
 from worker.export import columnar
 from worker.export.archive import stream_zip
 from worker.export.folder import FolderNotEmpty, write_folder
@@ -155,7 +155,7 @@ def export_zip(
 
 @router.post("/jobs/{job_id}/export", response_model=FolderExportOut)
 def export_folder(
-    job_id: int, body: FolderExportIn, request: Request, user_id: UserId, db: DB
+    job_id: int, body: FolderExportIn, request: Request, user_id: WriterId, db: DB
 ) -> FolderExportOut:
     """The dataset written to a folder on this computer (embedded mode only)."""
     if request.app.state.settings.mode != "embedded":

@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy import func, select, update
 
-from worker.api.deps import DB, UserId, check_owner, owned_job
+from worker.api.deps import DB, MAX_ID, UserId, WriterId, check_owner, owned_job
 from worker.api.schemas import (
     CancelOut,
     ChunkOut,
@@ -61,7 +61,8 @@ from worker.settings import Settings
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
-PageNo = Annotated[int, Query(ge=1)]
+# Bounded so that the row offset, (page - 1) * page_size, fits the databases' 64-bit integers.
+PageNo = Annotated[int, Query(ge=1, le=MAX_ID)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 
 
@@ -141,7 +142,7 @@ def _dispatch_or_revert(request: Request, db: DB, job: Job, dispatches, previous
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=JobOut)
-def create_job(body: JobCreate, request: Request, user_id: UserId, db: DB) -> JobOut:
+def create_job(body: JobCreate, request: Request, user_id: WriterId, db: DB) -> JobOut:
     require_available(request.app.state.settings, body.engines)
     job = Job(owner_id=user_id, name=body.name, keywords=body.keywords, engines=body.engines,
               max_images=body.max_images,
@@ -176,7 +177,7 @@ def get_job(job_id: int, user_id: UserId, db: DB) -> JobOut:
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Response:
+def delete_job(job_id: int, request: Request, user_id: WriterId, db: DB) -> Response:
     job = owned_job(db, job_id, user_id, lock=True)
     if job.status is JobStatus.running:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
@@ -189,7 +190,7 @@ def delete_job(job_id: int, request: Request, user_id: UserId, db: DB) -> Respon
 
 
 @router.post("/{job_id}/start", response_model=StartOut)
-def start_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOut:
+def start_job(job_id: int, request: Request, user_id: WriterId, db: DB) -> StartOut:
     request.app.state.limiter.check(request.app.state.settings.start_rate_limit,
                                     "start", str(user_id))
     job = owned_job(db, job_id, user_id, lock=True)
@@ -212,7 +213,7 @@ def start_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOu
 
 
 @router.post("/{job_id}/cancel", response_model=CancelOut)
-def cancel_job(job_id: int, request: Request, user_id: UserId, db: DB) -> CancelOut:
+def cancel_job(job_id: int, request: Request, user_id: WriterId, db: DB) -> CancelOut:
     job = owned_job(db, job_id, user_id, lock=True)
     if job.status not in OPEN:
         raise HTTPException(status.HTTP_400_BAD_REQUEST,
@@ -253,7 +254,7 @@ def sweep_cancelled(db: DB, data_dir: Path, job_id: int, chunks: list[Chunk]) ->
 
 
 @router.post("/{job_id}/retry", response_model=StartOut)
-def retry_job(job_id: int, request: Request, user_id: UserId, db: DB) -> StartOut:
+def retry_job(job_id: int, request: Request, user_id: WriterId, db: DB) -> StartOut:
     request.app.state.limiter.check(request.app.state.settings.start_rate_limit,
                                     "retry", str(user_id))
     job = owned_job(db, job_id, user_id, lock=True)
@@ -376,12 +377,14 @@ def job_chunks(job_id: int, user_id: UserId, db: DB) -> list[Chunk]:
 
 
 @router.patch("/{job_id}/images", response_model=ReviewManyOut)
-def review_images(job_id: int, body: ReviewManyIn, user_id: UserId, db: DB) -> ReviewManyOut:
+def review_images(job_id: int, body: ReviewManyIn, user_id: WriterId, db: DB) -> ReviewManyOut:
     """Set one review state on many images of the job at once; all or none: 404 naming the
     ids that are not images of this job."""
     owned_job(db, job_id, user_id)
     ids = sorted(set(body.ids))
-    found = set(db.scalars(select(Image.id).where(Image.job_id == job_id, Image.id.in_(ids))))
+    in_range = [i for i in ids if 1 <= i <= MAX_ID]  # others name no row (and break queries)
+    found = set(db.scalars(select(Image.id).where(Image.job_id == job_id,
+                                                  Image.id.in_(in_range))))
     if unknown := [i for i in ids if i not in found]:
         shown = ", ".join(map(str, unknown[:20])) + (" …" if len(unknown) > 20 else "")
         raise HTTPException(status.HTTP_404_NOT_FOUND,

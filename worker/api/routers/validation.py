@@ -11,7 +11,7 @@ from fastapi import APIRouter, Body, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from worker.api.deps import DB, UserId, owned_job
+from worker.api.deps import DB, UserId, WriterId, owned_job
 from worker.db.models import Image, ValidationStatus
 from worker.validation_runs import latest_run, queue_run, send_run
 
@@ -50,7 +50,7 @@ class ValidationSummary(BaseModel):
 
 
 @router.post("/job/{job_id}/", response_model=ValidationStarted)
-def validate_job(job_id: int, request: Request, user_id: UserId, db: DB,
+def validate_job(job_id: int, request: Request, user_id: WriterId, db: DB,
                  body: Annotated[ValidateBody | None, Body()] = None) -> ValidationStarted:
     level = (body or ValidateBody()).level
     job = owned_job(db, job_id, user_id, lock=True)
