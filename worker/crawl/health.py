@@ -73,19 +73,23 @@ async def check_engine(
     except EngineFormatError as exc:
         return result(FORMAT_NOT_RECOGNISED, message=str(exc))
     except EngineError as exc:
-        return result(FAILED, message=str(exc))
+        return result(FAILED, message=_refused(engine, exc) or str(exc))
     except TimeoutError:
         return result(FAILED, message=f"{engine.name}: no answer within {timeout:g} s")
     except (aiohttp.ClientError, OSError) as exc:
-        from worker.crawl.netguard import find_refusal
-
-        refusal = find_refusal(exc)
-        if refusal is not None:
-            return result(FAILED, message=f"{engine.name}: {refusal}")
-        return result(FAILED, message=f"{engine.name}: {type(exc).__name__}: {exc}")
+        return result(FAILED, message=_refused(engine, exc)
+                      or f"{engine.name}: {type(exc).__name__}: {exc}")
     if not page.candidates:
         return result(ZERO_RESULTS, message=f"{engine.name}: no results for {query!r}")
     return result(OK, len(page.candidates))
+
+
+def _refused(engine: Engine, exc: BaseException) -> str | None:
+    """The network guard's reason, when it is what stopped the query."""
+    from worker.crawl.netguard import find_refusal
+
+    refusal = find_refusal(exc)
+    return f"{engine.name}: {refusal}" if refusal is not None else None
 
 
 async def check_engines(
