@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -61,8 +62,21 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     detail = exc.detail
     if isinstance(detail, str):
         detail = shorten(detail, 2000)
-    return JSONResponse({"detail": detail}, status_code=exc.status_code,
-                        headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = allowed_methods(request)
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers or None)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the path answers. Starlette's 405 names only those of the first route
+    matching the path, and FastAPI makes one route per method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return ", ".join(sorted(methods))
 
 
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:
