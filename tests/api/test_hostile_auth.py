@@ -247,3 +247,107 @@ def test_engine_health_keeps_the_search_quota_and_a_per_user_limit(owner_stack, 
         limited = c.get("/engines/health", params={**names, "query": "one more"})
         assert limited.status_code == 429
         assert limited.json()["detail"].startswith("Rate limit exceeded")
+
+
+# -- another user of this machine --------------------------------------------------------
+
+OTHER_USER = "pixcrawler-other"
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+# Run by the system's Python as the other user (ours may sit in a home it cannot enter), so
+# only the standard library.
+PROBE = """
+import json, os, sys, urllib.error, urllib.request
+api, path = sys.argv[1], sys.argv[2]
+
+def post(route, body):
+    request = urllib.request.Request(api + route, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+out = {"sees_file": os.path.exists(path)}
+try:
+    open(path).read()
+    out["read"] = True
+except PermissionError:
+    out["read"] = False
+out["register"] = post("/auth/register", {"email": "intruder@example.com",
+                                          "password": "correct horse battery"})
+out["login"] = post("/auth/login", {"email": "this-computer@example.com",
+                                    "password": "a-guess-of-mine"})
+print(json.dumps(out))
+"""
+
+
+def other_os_user() -> str | None:
+    """An unprivileged account to run a client as, made if we may (root in CI); else None."""
+    import pwd
+    import shutil
+    import subprocess
+
+    if os.geteuid() != 0 or not (shutil.which("runuser") and os.path.exists(SYSTEM_PYTHON)):
+        return None
+    try:
+        pwd.getpwnam(OTHER_USER)
+    except KeyError:
+        made = subprocess.run(["useradd", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                               OTHER_USER], capture_output=True)
+        if made.returncode != 0:
+            return None
+    return OTHER_USER
+
+
+def test_another_user_of_the_machine_can_neither_sign_in_nor_register(owner_stack):
+    """The embedded server listens on 127.0.0.1, where every account of the machine can
+    connect: another one cannot read the credentials file (even with every folder on the way
+    open to it), cannot register and cannot sign in."""
+    import subprocess
+
+    other = other_os_user()
+    if other is None:
+        pytest.skip("needs root and useradd/runuser to act as a second OS user")
+    path = owner_stack.data_dir / ACCOUNT_FILE
+    for folder in [*reversed(path.parents)]:
+        if folder.exists() and folder.is_relative_to(owner_stack.workdir.parent):
+            folder.chmod(folder.stat().st_mode | 0o055)  # traversable and listable by others
+    result = subprocess.run(
+        ["runuser", "-u", other, "--", SYSTEM_PYTHON, "-c", PROBE,
+         f"{owner_stack.api_url}/api/v1", str(path)],
+        capture_output=True, text=True, timeout=60, cwd="/")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"sees_file": True, "read": False,
+                                          "register": 403, "login": 401}
+
+
+def test_folder_export_is_the_owners_alone_and_refuses_a_link(owner_stack, tmp_path):
+    """Any folder will do (a drive mounted through a link too), the dataset is readable by
+    its owner only, and a name that is a symbolic link is refused."""
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    mounted = tmp_path / "mounted"
+    mounted.symlink_to(drive)  # e.g. /media/usb -> /run/media/...
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (tmp_path / "alias").symlink_to(empty)
+    with local_login(owner_stack) as c:
+        job = c.post("/jobs", json={"name": "owner only", "keywords": ["cat"],
+                                    "engines": ["bing"], "max_images": 5})
+        assert job.status_code == 201, job.text
+        url = f"/jobs/{job.json()['id']}/export"
+
+        done = c.post(url, json={"path": str(mounted / "sets" / "cats")})
+        assert done.status_code == 200, done.text
+        assert done.json()["path"] == str(drive / "sets" / "cats")  # the real path
+        refused = c.post(url, json={"path": str(tmp_path / "alias")})
+        assert refused.status_code == 409
+        assert refused.json()["detail"].endswith("is a symbolic link")
+    written = list((drive / "sets").rglob("*"))
+    assert any(p.is_file() for p in written)
+    for path in [drive / "sets", *written]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, (path, oct(mode))
+    assert list(empty.iterdir()) == []
