@@ -15,15 +15,15 @@ from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import EPILOG
 from pixcrawler_desktop.cli.filters import add_filter_options
 from pixcrawler_desktop.client import (
+    DEFAULT_MAX_IMAGES,
     EXPORT_FORMATS,
     EXPORT_INCLUDE,
     JOB_STATUSES,
+    MAX_IMAGES,
     VALIDATION_LEVELS,
 )
 
 DEFAULT_ENGINES = "bing,duckduckgo"
-DEFAULT_MAX_IMAGES = 100
-MAX_IMAGES = 10_000
 Handler = Callable[[argparse.Namespace, Context], int]
 SERVER_HELP = "PixCrawler server (default: the one you last signed in to)"
 

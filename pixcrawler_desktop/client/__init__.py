@@ -15,12 +15,14 @@ from pixcrawler_desktop.client.errors import (
 )
 from pixcrawler_desktop.client.models import (
     COLORS,
+    DEFAULT_MAX_IMAGES,
     EXPORT_FORMATS,
     EXPORT_INCLUDE,
     FINISHED,
     IMAGE_TYPES,
     JOB_STATUSES,
     LICENSES,
+    MAX_IMAGES,
     VALIDATION_LEVELS,
     CancelResult,
     Chunk,
@@ -56,12 +58,14 @@ from pixcrawler_desktop.client.tokens import (
 
 __all__ = [
     "COLORS",
+    "DEFAULT_MAX_IMAGES",
     "EXPORT_FORMATS",
     "EXPORT_INCLUDE",
     "FINISHED",
     "IMAGE_TYPES",
     "JOB_STATUSES",
     "LICENSES",
+    "MAX_IMAGES",
     "VALIDATION_LEVELS",
     "ApiError",
     "AuthError",

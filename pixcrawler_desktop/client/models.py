@@ -29,6 +29,9 @@ COLORS = (
 EXPORT_INCLUDE = ("all", "valid", "reviewed")
 EXPORT_FORMATS = ("imagefolder", "huggingface", "webdataset", "parquet")
 REVIEW_STATES = ("unreviewed", "accepted", "rejected")
+# Images per keyword: the one default of the app and the CLI, and the server's upper bound.
+DEFAULT_MAX_IMAGES = 100
+MAX_IMAGES = 10_000
 
 
 class _Model(BaseModel):
