@@ -117,14 +117,16 @@ class EmbeddedBackend:
                                "try again in a moment") from None
         return self.api_url
 
-    def stop(self) -> None:
-        """Stop the processes this instance started; an attached instance leaves them running."""
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop the processes this instance started; an attached instance leaves them running.
+        `grace`: seconds they get to end on their own before they are killed (the app's quit
+        passes a short one: a chunk killed mid-way resumes on the next start)."""
         self._stop.set()
         if self._watchdog is not None:
             self._watchdog.join(5)
         with self._lock:
             if self.owned:
-                _stop_children([*self._workers, self._api])
+                _stop_children([*self._workers, self._api], grace)
                 clear_state(self.data_dir)
             self._api, self._workers = None, []
             self.owned = False
@@ -288,12 +290,12 @@ class EmbeddedBackend:
                     self._save_state()
 
 
-def _stop_children(procs: list[subprocess.Popen | None]) -> None:
+def _stop_children(procs: list[subprocess.Popen | None], grace: float = 10.0) -> None:
     running = [p for p in procs if p is not None and p.poll() is None]
     found = []
     for proc in running:
         with contextlib.suppress(psutil.NoSuchProcess):
             found.append(psutil.Process(proc.pid))
-    stop_processes(found)
+    stop_processes(found, grace)
     for proc in running:
         proc.wait(5)  # reap it, so no zombie is left behind
