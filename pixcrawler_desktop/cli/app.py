@@ -18,6 +18,7 @@ from pixcrawler_desktop.cli.exitcodes import (
     code_for,
     describe,
 )
+from pixcrawler_desktop.cli.interrupt import ending_signals
 from pixcrawler_desktop.cli.output import Output
 from pixcrawler_desktop.cli.parser import build_parser
 from pixcrawler_desktop.client import ApiError, TokenStore, default_token_store
@@ -35,7 +36,8 @@ def main(argv: Sequence[str] | None = None, *,
     out = Output(json_mode=args.json, quiet=args.quiet)
     ctx = Context(out, _store_factory(token_store))
     try:
-        return args.handler(args, ctx)
+        with ending_signals():
+            return args.handler(args, ctx)
     except CliError as exc:
         out.error(exc.message)
         return exc.code

@@ -30,7 +30,8 @@ exit codes:
   {AUTH_NEEDED}    sign-in needed or refused (run `pixcrawler --server URL login`)
   {NOT_FOUND}    no such job, or nothing to validate
   {CONNECTION}    cannot reach the server, or the local backend did not start
-  {INTERRUPTED}  interrupted (Ctrl-C): a crawl cancels its job and saves what it has
+  {INTERRUPTED}  interrupted (Ctrl-C, SIGTERM, SIGHUP): a crawl cancels its job and saves what it
+       has; a local backend the command started is stopped
 """
 
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
+
 from pixcrawler_desktop.cli.config import CliConfig
 from pixcrawler_desktop.cli.exitcodes import CONNECTION, CliError, NeedsSignIn, UsageError
 from pixcrawler_desktop.cli.interrupt import uninterruptible
@@ -22,6 +24,7 @@ from pixcrawler_desktop.client import (
 )
 from pixcrawler_desktop.local import BackendError, EmbeddedBackend
 from pixcrawler_desktop.local.signin import sign_in_local
+from pixcrawler_desktop.local.state import stop_processes
 
 
 @dataclass
@@ -96,8 +99,8 @@ def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Ses
     """The embedded backend for `data_dir`, signed in with its automatic local account.
 
     An app already running the backend on this folder is joined and left running; one started
-    here is stopped on the way out, whatever happened, and without letting Ctrl-C cut the stop
-    short.
+    here is stopped on the way out, whatever happened (an exception, Ctrl-C, SIGTERM, SIGHUP:
+    see `interrupt.ending_signals`), and without letting a signal cut the stop short.
     """
     backend = EmbeddedBackend(data_dir, concurrency=concurrency, on_event=out.info)
     client: PixCrawlerClient | None = None
@@ -111,10 +114,27 @@ def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Ses
         sign_in_local(client, data_dir)
         yield Session(client)
     finally:
-        if client is not None:
-            client.close()
         with uninterruptible():
-            if backend.owned:
-                out.info("Stopping the local backend …")
-            backend.stop()
+            try:
+                if client is not None:
+                    client.close()
+                if backend.owned:
+                    with contextlib.suppress(OSError):  # a closed terminal must not skip the stop
+                        out.info("Stopping the local backend …")
+            finally:
+                backend.stop()
+                end_children_in(data_dir)
+
+
+def end_children_in(data_dir: Path) -> None:
+    """End this process's own children still running in `data_dir` (the backend's processes
+    run there). A signal that lands while the backend is spawning them, before it counts
+    them as its own, would otherwise leave them behind; a backend we only attached to is
+    never our child."""
+    found = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if Path(child.cwd()) == data_dir:
+                found.append(child)
+    stop_processes(found)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import subprocess
 from pathlib import Path
 from urllib.parse import urlparse
 
 import psutil
 
+from pixcrawler_desktop.local.state import BackendState, read_state
 from tests.fakeweb.server import FakeWeb
+from tests.support.stack import wait_for
 
 # What an export writes beside the images.
 DOCUMENTS = {"manifest.csv", "manifest.jsonl", "README.md", "ATTRIBUTION.md"}
@@ -57,3 +60,20 @@ def processes_in(folder: Path) -> list[psutil.Process]:
         if cwd and Path(cwd) == folder and alive(proc.pid):
             found.append(proc)
     return found
+
+
+def backend_of(proc: subprocess.Popen, data: Path) -> BackendState:
+    """The backend's state file, as soon as the CLI has started it."""
+    def started():
+        if proc.poll() is not None:
+            raise AssertionError(f"the CLI exited early: {proc.communicate()}")
+        return read_state(data)
+
+    return wait_for(started, 90, "the local backend to start", interval=0.1)
+
+
+def assert_nothing_left(state: BackendState, data: Path) -> None:
+    assert not any(map(alive, state.pids)), \
+        "a backend process outlived the CLI"
+    assert processes_in(data) == []
+    assert read_state(data) is None

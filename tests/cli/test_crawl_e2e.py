@@ -10,29 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pixcrawler_desktop.local.state import BackendState, read_state
 from tests.cli.conftest import cli_env, spawn
-from tests.cli.helpers import alive, check_dataset, processes_in, served_by
+from tests.cli.helpers import assert_nothing_left, backend_of, check_dataset, served_by
 from tests.support.stack import wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def backend_of(proc: subprocess.Popen, data: Path) -> BackendState:
-    """The backend's state file, as soon as the CLI has started it."""
-    def started():
-        if proc.poll() is not None:
-            raise AssertionError(f"the CLI exited early: {proc.communicate()}")
-        return read_state(data)
-
-    return wait_for(started, 90, "the local backend to start", interval=0.1)
-
-
-def assert_nothing_left(state: BackendState, data: Path) -> None:
-    assert not any(map(alive, state.pids)), \
-        "a backend process outlived the CLI"
-    assert processes_in(data) == []
-    assert read_state(data) is None
 
 
 def stored_images(data: Path) -> int:
