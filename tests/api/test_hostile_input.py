@@ -76,6 +76,16 @@ def test_json_nothing_can_store_gets_422_before_login(anon, raw):
     assert error["type"] == "json_invalid" and error["loc"][0] == "body"
 
 
+def test_a_float_past_a_double_spelled_in_plain_digits_gets_422(user):
+    # Not caught before validation (see strict_json), and its infinite input is not echoed.
+    huge = b"1" + b"0" * 400 + b".0"
+    r = user.client.post("/jobs", content=b'{"name": "a", "keywords": ["cat"], "engines": '
+                         b'["bing"], "max_images": ' + huge + b"}",
+                         headers={"content-type": "application/json"})
+    error = small_error(r, 422)["detail"][0]
+    assert error["loc"] == ["body", "max_images"] and "input" not in error
+
+
 def test_a_valid_surrogate_pair_is_fine(user):
     r = user.client.post("/jobs", content=b'{"name": "\\ud83d\\udc31", "keywords": ["cat"], '
                          b'"engines": ["bing"], "max_images": 5}',

@@ -4,7 +4,7 @@
   counted, so at most `max_bytes` is ever held. A 10 MB JSON array used to stall the event
   loop for seconds while FastAPI parsed it and echoed it back in a 422.
 - A JSON body is checked by `strict_json` (NaN/Infinity, out-of-range numbers, lone
-  surrogates, NUL), off the event loop when it is big, then replayed to the app.
+  surrogates, NUL), then replayed to the app.
 - A NUL character in the query string gets 422: PostgreSQL refuses it in text.
 
 Pure ASGI rather than BaseHTTPMiddleware: that one would buffer the response stream too, and
@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from worker.api.strict_json import BadJson, check_body
 
 # Bodies up to this size are checked on the event loop (well under a millisecond); bigger ones
-# in a worker thread, so a client sending many near-limit bodies cannot hold the loop.
+# in a worker thread. Its scans hold the GIL either way (a few ms per MB), but the full parse
+# of a suspicious body calls back into Python for each number, which lets the loop run.
 INLINE_CHECK_BYTES = 64 * 1024
 
 

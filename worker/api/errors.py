@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -16,7 +17,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.utils import is_body_allowed_for_status_code
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def small_error(error: dict) -> dict:
     if "input" in error:
         try:
             value = jsonable_encoder(error["input"])
-            if len(json.dumps(value)) <= MAX_INPUT:
+            if len(json.dumps(value, allow_nan=False)) <= MAX_INPUT:
                 out["input"] = value
         except (TypeError, ValueError, RecursionError):
             pass
@@ -70,13 +70,26 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 
 def allowed_methods(request: Request) -> str:
     """Every method the path answers. Starlette's 405 names only those of the first route
-    matching the path, and FastAPI makes one route per method."""
+    matching the path (FastAPI makes one route per method). Read from the OpenAPI paths,
+    which do not depend on how this FastAPI version nests its routers."""
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    for pattern, verbs in _path_methods(request.app):
+        if pattern.fullmatch(request.url.path):
+            methods |= verbs
+    if "GET" in methods:
+        methods.add("HEAD")  # Starlette answers HEAD wherever it answers GET
     return ", ".join(sorted(methods))
+
+
+def _path_methods(app: FastAPI) -> list[tuple[re.Pattern[str], set[str]]]:
+    cached = getattr(app.state, "path_methods", None)
+    if cached is None:
+        cached = app.state.path_methods = [
+            (re.compile(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path))),
+             {verb.upper() for verb in verbs})
+            for path, verbs in app.openapi().get("paths", {}).items()
+        ]
+    return cached
 
 
 async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -40,7 +40,7 @@ DESCRIPTIONS = {
 SPECIFIC: dict[tuple[str, str], set[int]] = {
     ("post", "/api/v1/auth/register"): {403, 409, 429},
     ("post", "/api/v1/auth/login"): {401, 429},
-    ("post", "/api/v1/auth/refresh"): {401, 429},
+    ("post", "/api/v1/auth/refresh"): {401},
     ("post", "/api/v1/auth/logout"): {401},
     ("post", "/api/v1/jobs"): {400},
     ("delete", "/api/v1/jobs/{job_id}"): {400},

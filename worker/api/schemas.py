@@ -11,6 +11,7 @@ from pydantic import (
     EmailStr,
     Field,
     StringConstraints,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -22,6 +23,8 @@ from worker.db.models import JobStatus, ReviewState
 T = TypeVar("T")
 
 Keyword = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+# Documented as the registry's names; the validator below also takes them in any case.
+EngineName = Annotated[str, WithJsonSchema({"type": "string", "enum": list(ENGINES)})]
 
 
 class Credentials(BaseModel):
@@ -70,7 +73,7 @@ class JobCreate(BaseModel):
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     keywords: list[Keyword] = Field(min_length=1, max_length=100)
-    engines: list[str] = Field(min_length=1)
+    engines: list[EngineName] = Field(min_length=1)
     max_images: int = Field(ge=1, le=10000, description="Images wanted per keyword")
     respect_robots: bool = True
     validate_level: Literal["fast", "medium", "slow"] | None = Field(

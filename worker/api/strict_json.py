@@ -5,15 +5,29 @@ it can store or send back.
 surrogate bytes) into a lone surrogate; PostgreSQL refuses NUL characters in text. Each of
 these used to reach a database driver or a response encoder and end as a 500. Checked once,
 before any route sees the body, so every route gets the same 422.
+
+A body is parsed here only if its text could hold one of them (a \u0000 or surrogate escape,
+NaN/Infinity, a 3-digit exponent, or deep nesting): a few C-speed
+scans, so an ordinary body is parsed once, by FastAPI, not twice. json's scanner holds the
+GIL, so a parse in a thread would stall the event loop all the same.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 
 # Deeper than any body of ours; json's C scanner would otherwise recurse about 1,000 levels.
 MAX_DEPTH = 64
+# Texts these miss cannot hold what check_body refuses (raw NUL and raw surrogates are caught
+# by json itself and by the strict UTF-8 decode); false alarms only cost a full parse.
+_ESCAPES = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+# 1e400 and the like. A float spelled with 400 plain digits is not looked for (that search
+# costs more than the parse); it reaches validation like any number, which refuses it in
+# every field of ours, and errors.py never echoes a non-finite input.
+_BIG_EXPONENT = re.compile(r"[eE][+-]?\d{3}")
+_OPENERS_BEFORE_PARSE = 256  # more brackets than any of our bodies has: check the depth
 
 
 class BadJson(ValueError):
@@ -42,6 +56,8 @@ def check_body(body: bytes) -> None:
         text = body.decode("utf-8")  # strict: surrogates encoded as bytes fail here
     except UnicodeDecodeError as exc:
         raise BadJson("the body is not valid UTF-8", exc.start) from None
+    if not _suspicious(text):
+        return
     try:
         value = json.loads(text, parse_constant=_constant, parse_float=_finite)
     except json.JSONDecodeError as exc:
@@ -49,6 +65,12 @@ def check_body(body: bytes) -> None:
     except RecursionError:
         raise BadJson(f"nested deeper than {MAX_DEPTH} levels") from None
     _check_value(value)
+
+
+def _suspicious(text: str) -> bool:
+    return bool("NaN" in text or "Infinity" in text or _ESCAPES.search(text)
+                or _BIG_EXPONENT.search(text)
+                or text.count("[") + text.count("{") > _OPENERS_BEFORE_PARSE)
 
 
 def _check_value(root: object) -> None:
