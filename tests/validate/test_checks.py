@@ -100,7 +100,7 @@ def test_thresholds_move_the_verdicts(corpus: dict[str, Path]) -> None:
     assert check_image(corpus["clean.jpg"], "fast", strict).issues == [
         "decompression_bomb", "too_small", "odd_aspect_ratio"
     ]
-    lenient = Thresholds(blurry_below=0, grayscale_max_chroma=0, too_dark_below=0)
+    lenient = Thresholds(blurry_ratio_below=0, grayscale_max_chroma=0, too_dark_below=0)
     assert check_image(corpus["blurry.jpg"], "slow", lenient).issues == []
     assert check_image(corpus["dark.jpg"], "medium", lenient).issues == []
 

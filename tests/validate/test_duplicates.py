@@ -3,22 +3,28 @@ multi-index search agreeing with a brute-force comparison of every pair."""
 
 from __future__ import annotations
 
+import math
 import random
-from itertools import combinations
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.validate import corpus as c
+from worker.validate import duplicates
 from worker.validate.checks import check_image
-from worker.validate.duplicates import find_duplicates
 from worker.validate.hashing import distance
 from worker.validate.result import ImageCheck
 from worker.validate.thresholds import Thresholds
 
 SIZE = (320, 240)
 DEFAULT = Thresholds()
+
+
+def find_duplicates(items, level, thresholds) -> dict[int, tuple[str, int]]:
+    """The verdicts (code, kept image) of the real finder; why each matched is tested apart."""
+    found = duplicates.find_duplicates(items, level, thresholds)
+    return {image_id: (dup.code, dup.keeper) for image_id, dup in found.items()}
 
 
 def _check_all(paths: list[Path], level: str) -> list[tuple[int, ImageCheck]]:
@@ -163,28 +169,44 @@ def _random_checks(rng: random.Random, count: int) -> list[tuple[int, ImageCheck
 
 
 def _brute_force_groups(items, max_distance: int) -> list[set[int]]:
+    """The grouping rule written plainly over every pair: exact copies move together; units
+    are taken largest first (sizes in 10 % classes), then most matched, then lowest id, and
+    each keeps every free unit that matches it directly (no chaining)."""
     eligible = {i: ch for i, ch in items if not set(ch.issues) & {"too_small"}}
-    parent = {i: i for i in eligible}
+    units: dict[str, list[int]] = {}
+    for i, ch in eligible.items():
+        units.setdefault(ch.pixel_hash or f"own{i}", []).append(i)
+    heads = {min(m, key=lambda i: (-eligible[i].area, i)): m for m in units.values()}
 
-    def root(x: int) -> int:
-        while parent[x] != x:
-            x = parent[x]
-        return x
+    def close(a: int, b: int) -> bool:
+        return any(x.phash is not None and y.phash is not None
+                   and distance(x.phash, y.phash) <= max_distance
+                   for x in (eligible[i] for i in heads[a])
+                   for y in (eligible[j] for j in heads[b]))
 
-    for (a, x), (b, y) in combinations(eligible.items(), 2):
-        same_digest = x.pixel_hash is not None and x.pixel_hash == y.pixel_hash
-        close = x.phash is not None and y.phash is not None and (
-            distance(x.phash, y.phash) <= max_distance)
-        if same_digest or close:
-            parent[root(a)] = root(b)
-    groups: dict[int, set[int]] = {}
-    for i in eligible:
-        groups.setdefault(root(i), set()).add(i)
-    return [g for g in groups.values() if len(g) > 1]
+    matched = {h: {o for o in heads if o != h and close(h, o)} for h in heads}
+
+    def size(i: int) -> int:
+        area = eligible[i].area
+        return -round(math.log(area) / math.log(1.1))
+
+    groups, taken = [], set()
+    for head in sorted(heads, key=lambda h: (size(h), -len(matched[h]), h)):
+        if head in taken:
+            continue
+        taken.add(head)
+        group = set(heads[head])
+        for other in matched[head] - taken:
+            taken.add(other)
+            group |= set(heads[other])
+        if len(group) > 1:
+            groups.append(group)
+    return groups
 
 
 @pytest.mark.parametrize("max_distance", [0, 3, 7, 10, 12, 20])
 def test_groups_match_brute_force_and_keepers_are_sound(max_distance: int) -> None:
+    """Rows with only a DCT hash (validated before the extra hashes) group by it alone."""
     thresholds = Thresholds(near_duplicate_max_distance=max_distance)
     for seed in range(8):
         rng = random.Random(seed * 100 + max_distance)
@@ -199,8 +221,18 @@ def test_groups_match_brute_force_and_keepers_are_sound(max_distance: int) -> No
             digest = checks[keeper].pixel_hash
             same = digest is not None and checks[image_id].pixel_hash == digest
             assert code == ("exact_duplicate" if same else "near_duplicate")
-        for keeper, members in groups.items():
-            best = min(members, key=lambda i: (-checks[i].area, i))
-            assert keeper == best
         expected = _brute_force_groups(items, max_distance)
         assert sorted(map(sorted, groups.values())) == sorted(map(sorted, expected))
+
+
+def test_groups_do_not_chain() -> None:
+    """A~B and B~C within the threshold, A and C far apart: C is not in A's group."""
+    a = 0
+    b = a ^ 0b11111111  # 8 bits from A
+    c = b ^ (0b11111111 << 8)  # 8 from B, 16 from A
+    items = [(1, ImageCheck(phash=a, area=300)), (2, ImageCheck(phash=b, area=200)),
+             (3, ImageCheck(phash=c, area=100))]
+    found = duplicates.find_duplicates(items, "slow", DEFAULT)
+    assert {i: (d.code, d.keeper, d.distance) for i, d in found.items()} == {
+        2: ("near_duplicate", 1, 8)}
+    assert found[2].means == (duplicates.DCT_HASH,)

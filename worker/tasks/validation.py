@@ -74,11 +74,14 @@ def close_run(db: Session, run_id: int, settings: Settings) -> bool:
         rows = db.scalars(select(Image).where(Image.validation_run_id == run_id)).all()
         items = [(row.id, _stored_check(row)) for row in rows]
         by_id = {row.id: row for row in rows}
-        for image_id, (code, keeper) in find_duplicates(items, run.level,
-                                                        settings.validation).items():
+        for image_id, found in find_duplicates(items, run.level, settings.validation).items():
             row = by_id[image_id]
-            row.validation_issues = [*row.validation_issues, code]
-            row.validation_metrics = {**row.validation_metrics, "duplicate_of": keeper}
+            row.validation_issues = [*row.validation_issues, found.code]
+            # Why, for people and the app's duplicate view: the kept image, the DCT-hash
+            # distance between the views that matched, and which views or hashes those were.
+            row.validation_metrics = {**row.validation_metrics, "duplicate_of": found.keeper,
+                                      "duplicate_distance": found.distance,
+                                      "duplicate_means": list(found.means)}
             row.validation_status = ValidationStatus.duplicate
     return True
 

@@ -1,82 +1,221 @@
-"""Duplicate groups across a whole job, without comparing every pair.
+"""Duplicate groups across a whole job, without holding an N×N matrix.
 
-Exact duplicates share a pixel digest (a dict lookup). Near duplicates are pairs of perceptual
-hashes at most ``t`` bits apart, found by multi-index hashing: split the 64 bits into 4 bands
-of 16; by the pigeonhole principle two hashes within ``t`` bits agree within ``t // 4`` bits on
-at least one band. So each hash only probes, per band, the few thousand 16-bit keys that close
-to its own, joined against the sorted band values with numpy, and the few candidates found are
-checked on all 64 bits. Pairs then merge into groups with union-find; each group keeps its
-largest image (ties: lowest id).
+Exact duplicates share a pixel digest (a dict lookup). Near duplicates are pairs of images that
+match on their perceptual hashes (:mod:`worker.validate.hashing`) in one of two ways:
+
+- **one view close** (strict): DCT hashes at most ``t`` bits apart
+  (``near_duplicate_max_distance``) and both difference hashes at most ``t + 2`` apart, in any
+  of the views: as is, one side mirrored, borders trimmed. Found by multi-index hashing: split
+  the 64 DCT bits into 4 bands of 16; by the pigeonhole principle two hashes within ``t`` bits
+  agree within ``t // 4`` bits on at least one band, so each hash probes, per band, only the
+  few 16-bit keys that close to its own, joined against the sorted band values with numpy.
+- **three hashes agree** (loose): the pictures as they are, each of the three hashes within
+  ``2 t`` bits and their sum within ``near_duplicate_agree_bits`` of 192. Crops and small
+  rotations land here; unrelated photos almost never have all three close at once. Checked
+  block by block with numpy (each image against the later ones), since at this distance a
+  band index would return most pairs anyway.
+
+Groups do not chain: images are taken largest first (ties: lowest id); each not yet grouped one
+keeps a group, and joins to it every not yet grouped image that matches *it* directly. So A~B
+and B~C never pull C into A's group when A and C are far apart. Exact copies (equal digests, a
+transitive relation) move as one.
 
 Only images that are valid so far (warnings allowed) take part: an invalid image can never be
-the reason a good copy of it is dropped.
+the reason a good copy of it is dropped. Rows validated before the extra hashes existed have
+only their DCT hash; they match on it alone at ``t``, as they always did.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from itertools import combinations
+from typing import NamedTuple
 
 import numpy as np
 
 from worker.validate import issues as codes
+from worker.validate.hashing import HashSet, NearHashes
 from worker.validate.result import ImageCheck
 from worker.validate.thresholds import HASH_BITS, Level, Thresholds
 
 _BANDS = 4
 _BAND_BITS = HASH_BITS // _BANDS
+_BLOCK = 256
+"""Rows compared at once in the loose pass (against 4× as many columns): a few MB of arrays
+for any job size."""
+
+# How each view is named among the means of a match.
+MIRROR = "mirror"
+BORDERS_TRIMMED = "borders_trimmed"
+DCT_HASH = "dct_hash"
+HASHES_AGREE = "three_hashes_agree"
+EXACT_PIXELS = "same_pixels"
+
+
+class Duplicate(NamedTuple):
+    """Why an image is a duplicate: the image kept instead, the DCT-hash distance between the
+    two views that matched (0 for same pixels) and the means that matched."""
+
+    code: str
+    keeper: int
+    distance: int
+    means: tuple[str, ...]
+
+
+class _Match(NamedTuple):
+    distance: int
+    means: tuple[str, ...]
 
 
 def find_duplicates(
     items: Sequence[tuple[int, ImageCheck]], level: Level, thresholds: Thresholds
-) -> dict[int, tuple[str, int]]:
-    """Image id → (``exact_duplicate`` | ``near_duplicate``, id of the image kept instead).
-    Kept images are not in the result. ``exact`` means same pixels as the kept image; a
-    member joined to its group only through look-alikes is ``near``."""
+) -> dict[int, Duplicate]:
+    """Image id → :class:`Duplicate`. Kept images are not in the result. ``exact_duplicate``
+    means same pixels as the kept image, ``near_duplicate`` a look-alike of it."""
     if level == "fast":
         return {}
     eligible = [
         (image_id, check) for image_id, check in items
         if not any(codes.is_invalidating(code) for code in check.issues)
     ]
-    groups = _UnionFind([image_id for image_id, _ in eligible])
-    by_digest: dict[str, list[int]] = defaultdict(list)
-    for image_id, check in eligible:
-        if check.pixel_hash is not None:
-            by_digest[check.pixel_hash].append(image_id)
-    for members in by_digest.values():
-        groups.join_all(members)
-    if level == "slow":
-        hashed = [(image_id, check.phash) for image_id, check in eligible if check.phash]
-        for a, b in near_pairs(hashed, thresholds.near_duplicate_max_distance):
-            groups.union(a, b)
     checks = dict(eligible)
-    result: dict[int, tuple[str, int]] = {}
-    for members in groups.groups():
-        keeper = min(members, key=lambda image_id: (-checks[image_id].area, image_id))
-        kept_digest = checks[keeper].pixel_hash
-        for image_id in members:
+    # Units: images with the same pixels, which always stay together.
+    by_digest: dict[str, list[int]] = defaultdict(list)
+    unit_of: dict[int, int] = {}
+    for image_id, check in eligible:
+        if check.pixel_hash is None:
+            unit_of[image_id] = image_id
+        else:
+            by_digest[check.pixel_hash].append(image_id)
+    members: dict[int, list[int]] = {}
+    for same in by_digest.values():
+        head = min(same, key=lambda i: _rank(checks, i))
+        for image_id in same:
+            unit_of[image_id] = head
+        members[head] = same
+    for image_id, head in unit_of.items():
+        members.setdefault(head, [image_id])
+    edges: dict[int, dict[int, _Match]] = defaultdict(dict)
+    if level == "slow":
+        for a, b, match in near_matches(eligible, thresholds):
+            ua, ub = unit_of[a], unit_of[b]
+            if ua == ub:
+                continue
+            for x, y in ((ua, ub), (ub, ua)):
+                known = edges[x].get(y)
+                if known is None or match.distance < known.distance:
+                    edges[x][y] = match
+    result: dict[int, Duplicate] = {}
+    grouped: set[int] = set()
+    # Largest first (sizes within 10 % count as equal: a letterboxed copy whose bars are not
+    # trimmed to the pixel is not larger); among equals, the one most others match, which is
+    # the original rather than one of its edits, so the group holds every copy matching it.
+    order = sorted(members, key=lambda i: (_size_class(checks, i), -len(edges.get(i, ())), i))
+    for head in order:
+        if head in grouped:
+            continue
+        grouped.add(head)
+        keeper = head
+        for image_id in members[head]:
             if image_id != keeper:
-                same = kept_digest is not None and checks[image_id].pixel_hash == kept_digest
-                result[image_id] = (codes.EXACT_DUPLICATE if same else codes.NEAR_DUPLICATE, keeper)
+                result[image_id] = Duplicate(codes.EXACT_DUPLICATE, keeper, 0, (EXACT_PIXELS,))
+        for other, match in edges.get(head, {}).items():
+            if other in grouped:
+                continue
+            grouped.add(other)
+            for image_id in members[other]:
+                result[image_id] = Duplicate(codes.NEAR_DUPLICATE, keeper, match.distance,
+                                             match.means)
     return result
 
 
-def near_pairs(hashed: Sequence[tuple[int, int]], max_distance: int) -> Iterator[tuple[int, int]]:
-    """Every pair of ids whose hashes differ in at most ``max_distance`` bits, each pair once
-    at least (duplicates are harmless to union-find)."""
-    ids_by_hash: dict[int, list[int]] = defaultdict(list)
-    for image_id, value in hashed:
-        ids_by_hash[value].append(image_id)
-    for same in ids_by_hash.values():  # identical hashes: no need to search for them
-        yield from ((same[0], other) for other in same[1:])
-    distinct = list(ids_by_hash)
-    if len(distinct) < 2:
+def _rank(checks: dict[int, ImageCheck], image_id: int) -> tuple[int, int]:
+    """Largest picture first (borders and bars do not count), then lowest id."""
+    check = checks[image_id]
+    share = check.metrics.get("content_share", 1.0)
+    share = share if isinstance(share, int | float) else 1.0
+    return (-round(check.area * share), image_id)
+
+
+def _size_class(checks: dict[int, ImageCheck], image_id: int) -> int:
+    """Minus the picture's area (bars and borders not counted) in steps of 10 %."""
+    area = -_rank(checks, image_id)[0]
+    return -round(math.log(area) / math.log(1.1)) if area > 0 else 0
+
+
+def near_matches(
+    items: Sequence[tuple[int, ImageCheck]], thresholds: Thresholds
+) -> Iterator[tuple[int, int, _Match]]:
+    """Every pair of ids (either order, possibly more than once) whose hashes match, with how."""
+    t = thresholds.near_duplicate_max_distance
+    views: list[tuple[int, HashSet | None, int, tuple[str, ...]]] = []
+    plains: list[tuple[int, HashSet]] = []
+    for image_id, check in items:
+        encoded = check.metrics.get("near_hashes")
+        if isinstance(encoded, str) and encoded:
+            hashes = NearHashes.decode(encoded)
+            views.append((image_id, hashes.plain, hashes.plain.p, ()))
+            views.append((image_id, hashes.mirror, hashes.mirror.p, (MIRROR,)))
+            if hashes.trimmed is not None and hashes.trimmed_mirror is not None:
+                views.append((image_id, hashes.trimmed, hashes.trimmed.p, (BORDERS_TRIMMED,)))
+                views.append((image_id, hashes.trimmed_mirror, hashes.trimmed_mirror.p,
+                              (BORDERS_TRIMMED, MIRROR)))
+            plains.append((image_id, hashes.plain))
+        elif check.phash is not None:  # a row from before the extra hashes
+            views.append((image_id, None, check.phash, ()))
+    yield from _strict_matches(views, t)
+    if thresholds.near_duplicate_agree_bits > 0:
+        yield from _agreeing_matches(plains, 2 * t, thresholds.near_duplicate_agree_bits)
+
+
+def _strict_matches(
+    views: list[tuple[int, HashSet | None, int, tuple[str, ...]]], t: int
+) -> Iterator[tuple[int, int, _Match]]:
+    by_hash: dict[int, list[int]] = defaultdict(list)
+    for index, (_, _, value, _) in enumerate(views):
+        by_hash[value].append(index)
+    distinct = list(by_hash)
+    pairs: list[tuple[int, int]] = []
+    for same in by_hash.values():
+        pairs.extend(combinations(same, 2))
+    if len(distinct) >= 2:
+        values = np.array(distinct, dtype=np.uint64)
+        for i, j in _candidate_pairs(values, t):
+            pairs.extend((x, y) for x in by_hash[distinct[i]] for y in by_hash[distinct[j]])
+    for x, y in pairs:
+        id_x, set_x, p_x, means_x = views[x]
+        id_y, set_y, p_y, means_y = views[y]
+        if id_x == id_y:
+            continue
+        if MIRROR in means_x and MIRROR in means_y:
+            continue  # both mirrored: the same comparison as neither, found there
+        if set_x is not None and set_y is not None and (
+            (set_x.d ^ set_y.d).bit_count() > t + 2 or (set_x.v ^ set_y.v).bit_count() > t + 2
+        ):
+            continue
+        means = tuple(dict.fromkeys((DCT_HASH, *means_x, *means_y)))
+        yield id_x, id_y, _Match((p_x ^ p_y).bit_count(), means)
+
+
+def _agreeing_matches(
+    plains: list[tuple[int, HashSet]], each: int, total: int
+) -> Iterator[tuple[int, int, _Match]]:
+    if len(plains) < 2:
         return
-    values = np.array(distinct, dtype=np.uint64)
-    for i, j in _candidate_pairs(values, max_distance):
-        yield ids_by_hash[distinct[i]][0], ids_by_hash[distinct[j]][0]
+    ids = [image_id for image_id, _ in plains]
+    hashes = np.array([(h.p, h.d, h.v) for _, h in plains], dtype=np.uint64)
+    n = len(ids)
+    for i0 in range(0, n, _BLOCK):
+        rows_block = hashes[i0:i0 + _BLOCK]
+        for j0 in range(i0, n, 4 * _BLOCK):
+            cols_block = hashes[j0:j0 + 4 * _BLOCK]
+            bits = np.bitwise_count(rows_block[:, None, :] ^ cols_block[None, :, :])
+            close = (bits.max(axis=2) <= each) & (bits.sum(axis=2, dtype=np.int32) <= total)
+            for r, c in zip(*(axis.tolist() for axis in np.nonzero(close)), strict=True):
+                if j0 + c > i0 + r:  # each pair once, never an image with itself
+                    yield ids[i0 + r], ids[j0 + c], _Match(int(bits[r, c, 0]), (HASHES_AGREE,))
 
 
 def cross_group_pairs(hashed: Sequence[tuple[str, int]], max_distance: int) -> int:
@@ -134,31 +273,3 @@ def _flip_masks(bits: int, radius: int) -> list[int]:
         for positions in combinations(range(bits), flips):
             masks.append(sum(1 << p for p in positions))
     return masks
-
-
-class _UnionFind:
-    def __init__(self, ids: Sequence[int]) -> None:
-        self._parent = {image_id: image_id for image_id in ids}
-
-    def find(self, x: int) -> int:
-        parent = self._parent
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]  # path halving keeps the trees flat
-            x = parent[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        root_a, root_b = self.find(a), self.find(b)
-        if root_a != root_b:
-            self._parent[max(root_a, root_b)] = min(root_a, root_b)
-
-    def join_all(self, members: Sequence[int]) -> None:
-        for other in members[1:]:
-            self.union(members[0], other)
-
-    def groups(self) -> list[list[int]]:
-        """Groups of two or more ids."""
-        by_root: dict[int, list[int]] = defaultdict(list)
-        for image_id in self._parent:
-            by_root[self.find(image_id)].append(image_id)
-        return [members for members in by_root.values() if len(members) > 1]

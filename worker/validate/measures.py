@@ -44,8 +44,14 @@ def tone(ycbcr: Image.Image) -> Tone:
     )
 
 
-def sharpness(luminance: Image.Image) -> float:
-    """Variance of the 4-neighbour Laplacian: edges and texture raise it, blur flattens it."""
+def sharpness(luminance: Image.Image) -> tuple[float, float]:
+    """(variance of the 4-neighbour Laplacian, that variance over the gradient's).
+
+    The variance alone mostly measures how much texture a scene has: sharp photos of smooth
+    subjects (a retina, the moon, cells) score as low as blurred ones. The ratio does not
+    depend on contrast or texture: blur removes the finest detail first, so the second
+    derivative falls faster than the first, and blurred photos score below sharp ones of any
+    subject."""
     width, height = luminance.size
     if max(width, height) > SHARPNESS_SIDE:
         ratio = SHARPNESS_SIDE / max(width, height)
@@ -53,14 +59,20 @@ def sharpness(luminance: Image.Image) -> float:
         luminance = luminance.resize(size, Image.Resampling.BOX)
     grey = np.asarray(luminance, dtype=np.float32)
     if grey.shape[0] < 3 or grey.shape[1] < 3:
-        return 0.0
+        return 0.0, 0.0
     laplacian = grey[1:-1, :-2] + grey[1:-1, 2:]  # in place from here: this runs per image
     laplacian += grey[:-2, 1:-1]
     laplacian += grey[2:, 1:-1]
     laplacian -= 4 * grey[1:-1, 1:-1]
-    values = laplacian.ravel()
-    mean = values.sum() / values.size
-    return float(values @ values / values.size - mean * mean)
+    variance = _variance(laplacian)
+    gradient = (_variance(np.diff(grey, axis=1)) + _variance(np.diff(grey, axis=0))) / 2
+    return variance, variance / (gradient + 1.0)
+
+
+def _variance(values: np.ndarray) -> float:
+    flat = values.ravel()
+    mean = flat.sum() / flat.size
+    return float(flat @ flat / flat.size - mean * mean)
 
 
 def _fold(channel: np.ndarray) -> np.ndarray:

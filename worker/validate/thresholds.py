@@ -1,7 +1,8 @@
 """Validation levels and the limits every check reads, in one place.
 
-The server maps each field to a setting ``PIXCRAWLER_VALIDATE_<FIELD>`` (upper case), so the
-field names are the public names of these knobs. Defaults suit images found on the web.
+The server reads each field from the environment variable ``PIXCRAWLER_VALIDATION__<FIELD>``
+(upper case; ``validation`` is the Settings field, ``__`` its nested delimiter), so the field
+names are the public names of these knobs. Defaults suit images found on the web.
 """
 
 from __future__ import annotations
@@ -44,13 +45,26 @@ class Thresholds:
     ``low_information``: blank frames, flat tiles, placeholders. Kept low so that line art
     and silhouettes (about 1.5 bits) pass."""
     near_duplicate_max_distance: int = 10
-    """Differing bits (of 64) between perceptual hashes that still make a ``near_duplicate``:
-    resized, re-encoded and slightly cropped copies land within it, unrelated photos far
-    outside (about 32 on average)."""
-    blurry_below: float = 120.0
-    """Variance of the Laplacian of the grey image scaled to a 160-pixel long side: under
-    this an image is ``blurry``. Sharp photos score several hundred and more; a 640-pixel
-    photo blurred with a radius of 2 scores around or under 100."""
+    """Differing bits (of 64) between DCT hashes that still make a ``near_duplicate`` when the
+    two difference hashes are within this + 2 too, in any view (as is, mirrored, borders
+    trimmed): re-encoded, resized, recoloured, mirrored and letterboxed copies land within
+    it, unrelated photos far outside (about 32 on average)."""
+    near_duplicate_agree_bits: int = 50
+    """Differing bits (of 192) summed over the three hashes (DCT, horizontal and vertical
+    differences, each also within twice ``near_duplicate_max_distance``) that still make a
+    ``near_duplicate``: crops, small rotations and watermarks. 0 turns this match off.
+    Chosen on real photos (bench/validate_real.py) and 300 unrelated synthetic ones
+    (tests/validate): 55 found a little more but paired two unrelated pictures."""
+    blurry_ratio_below: float = 1.45
+    """``blurry`` when the variance of the Laplacian over the variance of the gradient (grey
+    image scaled to a 160-pixel long side) is under this. Blur removes fine detail before
+    coarse, so the ratio falls whatever the subject: on real photos (bench/validate_real.py)
+    sharp ones score 1.5 and up (5th percentile), smooth subjects included, and photos blurred
+    by 1.2 % of their size 1.45 and below."""
+    blurry_below: float = 0.0
+    """Variance of the Laplacian (same grey image) under which an image is ``blurry`` too; 0,
+    the default, leaves it to the ratio. An absolute limit (it was 120) mostly measured how
+    much texture a scene has and called a quarter of sharp real photos blurry."""
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -58,5 +72,7 @@ class Thresholds:
                 raise ValueError(f"validation threshold {field.name} must not be negative")
         if self.near_duplicate_max_distance >= HASH_BITS:
             raise ValueError(f"near_duplicate_max_distance must be below {HASH_BITS}")
+        if self.near_duplicate_agree_bits >= 3 * HASH_BITS:
+            raise ValueError(f"near_duplicate_agree_bits must be below {3 * HASH_BITS}")
         if self.max_aspect_ratio < 1:
             raise ValueError("max_aspect_ratio must be at least 1")
