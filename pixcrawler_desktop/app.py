@@ -1,7 +1,10 @@
 """`pixcrawler-desktop`: build the QApplication, sign in, open the main window.
 
 Qt is imported only here and in `ui/`, so the CLI and the server roles of
-`python -m pixcrawler_desktop` never load it. The first window needs only Qt and a few small
+`python -m pixcrawler_desktop` never load it. Here it is imported inside the functions, after
+`main` has answered `--version` and checked on Linux that Qt's xcb plugin can load its
+libraries (`xcb_check`): importing Qt already needs some of them, and a missing one would
+otherwise end in Qt's own cryptic abort. The first window needs only Qt and a few small
 modules; the API client, the keyring and the main window load after it is on screen.
 """
 
@@ -14,23 +17,27 @@ import signal
 import socket
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QSocketNotifier
-from PySide6.QtWidgets import QApplication
+from pixcrawler_desktop import xcb_check
+from pixcrawler_desktop.version import version_line
 
-from pixcrawler_desktop.ui import resources
-from pixcrawler_desktop.ui.controller import AppController
-from pixcrawler_desktop.ui.crash import CrashReporter, setup_logging
-from pixcrawler_desktop.ui.settings import APPLICATION, ORGANIZATION, THEMES, AppSettings
-from pixcrawler_desktop.ui.theme import Theme
-from pixcrawler_desktop.ui.tokenstore import LazyTokenStore
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from pixcrawler_desktop.ui.controller import AppController
+
+PROGRAM = "pixcrawler-desktop"
 
 log = logging.getLogger(__name__)
 
 
 def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
-    parser = argparse.ArgumentParser(prog="pixcrawler-desktop",
+    from pixcrawler_desktop.ui.settings import THEMES
+
+    parser = argparse.ArgumentParser(prog=PROGRAM,
                                      description="PixCrawler Desktop: build image datasets.")
+    parser.add_argument("--version", action="version", version=version_line(PROGRAM))
     parser.add_argument("--server", help="server address to offer at sign-in")
     parser.add_argument("--theme", choices=THEMES, help="override the saved theme for this run")
     parser.add_argument("--no-resume", action="store_true",
@@ -39,6 +46,11 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 
 
 def create_application(qt_args: Sequence[str]) -> QApplication:
+    from PySide6.QtWidgets import QApplication
+
+    from pixcrawler_desktop.ui import resources
+    from pixcrawler_desktop.ui.settings import APPLICATION, ORGANIZATION
+
     app = QApplication.instance() or QApplication([sys.argv[0], *qt_args])
     assert isinstance(app, QApplication)
     app.setOrganizationName(ORGANIZATION)
@@ -55,6 +67,8 @@ def quit_on_signals(app: QApplication) -> None:
     """Ctrl-C in a terminal (run.sh) or a SIGTERM quits like File ▸ Quit, so the backend's
     processes are stopped too. Python runs signal handlers only when it gets control, which
     Qt's event loop does not give it: the wakeup socket wakes the loop up for that."""
+    from PySide6.QtCore import QSocketNotifier
+
     receive, send = socket.socketpair()
     receive.setblocking(False)
     send.setblocking(False)
@@ -78,6 +92,12 @@ def quit_on_signals(app: QApplication) -> None:
 
 def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppController]:
     """Everything up to the first window, without entering the event loop (for the bench)."""
+    from pixcrawler_desktop.ui.controller import AppController
+    from pixcrawler_desktop.ui.crash import CrashReporter, setup_logging
+    from pixcrawler_desktop.ui.settings import AppSettings
+    from pixcrawler_desktop.ui.theme import Theme
+    from pixcrawler_desktop.ui.tokenstore import LazyTokenStore
+
     args, qt_args = parse_args(sys.argv[1:] if argv is None else argv)
     reporter = CrashReporter(setup_logging())
     app = create_application(qt_args)
@@ -94,6 +114,15 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppControlle
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """`--version` without loading Qt; then, on Linux, Qt's xcb libraries, which a missing one
+    turns into the command that installs it (exit xcb_check.MISSING_LIBRARIES)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--version" in argv:
+        print(version_line(PROGRAM))
+        return 0
+    if problem := xcb_check.check(argv):
+        print(problem, file=sys.stderr)
+        return xcb_check.MISSING_LIBRARIES
     app, _controller = build(argv)
     return app.exec()
 

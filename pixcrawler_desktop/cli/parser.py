@@ -22,6 +22,7 @@ from pixcrawler_desktop.client import (
     MAX_IMAGES,
     VALIDATION_LEVELS,
 )
+from pixcrawler_desktop.version import version_line
 
 DEFAULT_ENGINES = "bing,duckduckgo"
 Handler = Callable[[argparse.Namespace, Context], int]
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Turn keyword searches into image datasets. `crawl` runs on this computer "
                     "(or on --server); the other commands talk to a PixCrawler server.")
+    parser.add_argument("--version", action="version", version=version_line("pixcrawler"))
     _common(parser, subcommand=False)
     commands_ = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     sub = _adder(commands_)
