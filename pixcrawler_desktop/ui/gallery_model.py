@@ -41,7 +41,28 @@ def image_tooltip(image: Image) -> str:
              + (f" ({image.validation_level})" if image.validation_level else "")]
     if image.validation_issues:
         lines.append("Issues: " + ", ".join(image.validation_issues))
+    reason = duplicate_reason(image.validation_metrics)
+    if reason:
+        lines.append(reason)
     return "\n".join(lines)
+
+
+MEANS_LABELS = {"same_pixels": "same pixels", "dct_hash": "perceptual hash",
+                "mirror": "mirrored", "borders_trimmed": "borders trimmed",
+                "three_hashes_agree": "three hashes agree"}
+
+
+def duplicate_reason(metrics: dict) -> str:
+    """Why validation called an image a duplicate, from its metrics ("" if it is not one).
+    Rows from before issue 17 have only ``duplicate_of``."""
+    keeper = metrics.get("duplicate_of")
+    if keeper is None:
+        return ""
+    text = f"Duplicate of image {keeper}"
+    means = [MEANS_LABELS.get(m, str(m)) for m in metrics.get("duplicate_means") or []]
+    distance = metrics.get("duplicate_distance")
+    details = ([f"distance {distance} of 64"] if distance is not None else []) + means
+    return text + (f" ({', '.join(details)})" if details else "")
 
 
 REVIEW_MARKS = {"unreviewed": "", "accepted": "✓ ", "rejected": "✗ "}

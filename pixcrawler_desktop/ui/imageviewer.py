@@ -28,6 +28,7 @@ from pixcrawler_desktop.client.api import PixCrawlerClient
 from pixcrawler_desktop.client.models import Image
 from pixcrawler_desktop.ui import resources
 from pixcrawler_desktop.ui.errors import describe
+from pixcrawler_desktop.ui.gallery_model import duplicate_reason
 from pixcrawler_desktop.ui.theme import themed_icon
 from pixcrawler_desktop.ui.thumbnails import decode
 
@@ -69,6 +70,9 @@ def details_html(image: Image) -> str:
                     else ""))
     if image.validation_issues:
         lines.append("Issues: " + html.escape(", ".join(image.validation_issues)))
+    reason = duplicate_reason(image.validation_metrics)
+    if reason:
+        lines.append(html.escape(reason))
     return "<br>".join(lines)
 
 
