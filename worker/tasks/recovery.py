@@ -36,6 +36,7 @@ from sqlalchemy import ColumnElement, delete, exists, or_, select, update
 from worker.broker_queue import queued_task_ids
 from worker.celery_app import CRAWL_QUEUE, VALIDATION_QUEUE
 from worker.db.dialects import dialect_insert
+from worker.db.migrate import HEAD, current_revision
 from worker.db.models import (
     Chunk,
     Image,
@@ -58,6 +59,8 @@ _stop = threading.Event()
 _wake = threading.Event()  # a message was taken: say so before anyone sweeps
 _PRESENCE_MIN_GAP = 0.1  # seconds between two presence writes when messages pour in
 _STARTUP_GRACE = 2.0  # a chunk queued this recently may still be on its way to the broker
+_MIGRATION_WAIT = 60.0  # seconds a starting worker waits for the API to migrate the database
+_MIGRATION_POLL = 0.1
 
 
 def _resend(settings: Settings, celery: Celery, lost: Callable[[Chunk], bool],
@@ -250,13 +253,34 @@ class _Recovery:
 _current: _Recovery | None = None
 
 
+def wait_for_migration(database_url: str, timeout: float = _MIGRATION_WAIT) -> bool:
+    """Until the database is at (or past) HEAD: the API migrates it as it starts, and the
+    embedded backend starts the API and the first worker together, so at a brand-new
+    database's first start the worker's sweep would otherwise query tables not made yet.
+    One small query a poll; False, said in the log, if the bound passes first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        revision = current_revision(database_url)
+        if revision is not None and revision >= HEAD:  # zero-padded numbers: text order
+            return True
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(_MIGRATION_POLL)
+    log.warning("the database is at migration %s, not %s, after %.0f s: starting anyway "
+                "(the API migrates it when it starts; is it running?)",
+                revision or "none", HEAD, timeout)
+    return False
+
+
 @worker_init.connect
 def _recover_lost(sender=None, **_) -> None:
-    """Before this worker takes any message: re-send what a stopped worker took with it."""
+    """Before this worker takes any message: once the database is migrated, re-send what a
+    stopped worker took with it."""
     settings = sender.app.conf.pixcrawler_settings
+    wait_for_migration(settings.database_url)
     try:
         resend_stranded(settings, sender.app, _STARTUP_GRACE)
-    except Exception as exc:  # e.g. a new database the API has yet to migrate: nothing lost
+    except Exception as exc:  # e.g. a database that never got migrated: nothing to recover
         log.info("could not look for chunks a stopped worker took (%s)", exc)
 
 
