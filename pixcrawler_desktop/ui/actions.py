@@ -50,10 +50,16 @@ SPECS = (
          "Check the job's images (medium level)", can_validate),
     Spec("export", "E&xport dataset…", "export", "Ctrl+E",
          "Save the job's images as a dataset: a zip file, or a folder", can_export),
-    Spec("delete", "&Delete", "delete", Key.Delete,
-         "Delete the selected job and its images", can_delete),
+    Spec("delete", "&Delete job…", "delete", Key.Delete,
+         "Delete the selected job and all its images (asks first)", can_delete),
     Spec("refresh", "Re&fresh", "refresh", Key.Refresh, "Reload the jobs from the server", None),
 )
+# A paused job is cancelled on the server: Start resumes it, Retry would only say the same.
+PAUSED_RULES: dict[str, Callable[[Job], bool]] = {
+    "start": lambda job: job.status == "cancelled",
+    "cancel": lambda job: job.status == "cancelled",
+    "retry": lambda _job: False,
+}
 LEVEL_TIPS = {
     "fast": "Format, structure, dimensions and size limits",
     "medium": "Fast checks plus full decode, exact duplicates, dark/light/grayscale images",
@@ -74,7 +80,10 @@ class JobActions(QObject):
             action = QAction(spec.text, parent)
             action.setObjectName(f"action_{spec.key}")
             action.setShortcut(QKeySequence(spec.shortcut))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            # Delete job's key works only where jobs are (the jobs list adds the action to
+            # its table): in the gallery the same key rejects the selected images.
+            action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut if spec.key == "delete"
+                                      else Qt.ShortcutContext.WindowShortcut)
             shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             action.setToolTip(f"{spec.tip} ({shortcut})" if shortcut else spec.tip)
             action.setStatusTip(spec.tip)
@@ -108,13 +117,32 @@ class JobActions(QObject):
         for key, action in self.actions.items():
             action.setIcon(themed_icon(self.specs[key].icon))
 
-    def update(self, job: Job | None, *, signed_in: bool = True) -> None:
+    def update(self, job: Job | None, *, signed_in: bool = True, paused: bool = False) -> None:
+        """Enable what the server would accept for `job`. A job `paused` at quit (cancelled
+        on the server, see ui.pause) is started again by Start (a retry of its open chunks);
+        Cancel then only forgets that it was paused."""
         for key, action in self.actions.items():
             rule = self.specs[key].rule
+            if paused and job is not None and key in PAUSED_RULES:
+                rule = PAUSED_RULES[key]
             action.setEnabled(signed_in and (rule is None or (job is not None and rule(job))))
+        self._tips(job, paused)
         enabled = self.actions["validate"].isEnabled()
         for action in self.levels.values():
             action.setEnabled(enabled)
+
+    def _tips(self, job: Job | None, paused: bool) -> None:
+        """Tooltips that say what the action does to this job, where that differs."""
+        tips = {key: spec.tip for key, spec in self.specs.items()}
+        if job is not None and job.status == "running":
+            tips["export"] = "Save the images downloaded so far: the job is still running"
+        if paused:
+            tips["start"] = "Go on with the paused job: its unfinished chunks run again"
+            tips["cancel"] = "Leave the job cancelled instead of paused"
+        for key, action in self.actions.items():
+            shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{tips[key]} ({shortcut})" if shortcut else tips[key])
+            action.setStatusTip(tips[key])
 
     def enabled(self) -> set[str]:
         return {key for key, action in self.actions.items() if action.isEnabled()}

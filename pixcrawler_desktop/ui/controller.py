@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from pixcrawler_desktop.ui.localserver import LocalServer
+from pixcrawler_desktop.ui.localserver import LocalServer, StoppingNote
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.signin import ClientFactory, SignInDialog, make_client
 from pixcrawler_desktop.ui.tasks import TaskRunner
@@ -58,6 +58,7 @@ class AppController(QObject):
         self.local.event.connect(self._local_event)
         self._keyring_said = False
         self._closed = False
+        self.stopping_note: StoppingNote | None = None  # shown while quitting stops the server
 
     # -- signing in -----------------------------------------------------------------------
     def start(self, *, resume: bool = True) -> SignInDialog:
@@ -125,7 +126,7 @@ class AppController(QObject):
         dialog = self.start(resume=False)
         if window is not None:
             window.shutdown()
-            window.close()
+            window.close_without_asking()  # the backend stays up: its jobs go on
             window.deleteLater()
         if client is not None:
             def forget() -> None:
@@ -173,12 +174,16 @@ class AppController(QObject):
 
     # -- quitting -------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Stop streams and timers, let calls in flight finish (up to a limit), close."""
+        """Stop streams and timers, let calls in flight finish (up to a limit), close. When
+        this app runs the local server, a note says it is being stopped until it is gone."""
         if self._closed:
             return
         self._closed = True
         if self.window is not None:
             self.window.shutdown()
+        if self.local.owned:
+            self.stopping_note = StoppingNote()
+            self.stopping_note.show()
         if self.dialog is not None:
             self.runner.cancel_owned_by(self.dialog)
         self.thumb_runner.shutdown(SHUTDOWN_WAIT_MS // 2)
@@ -187,3 +192,6 @@ class AppController(QObject):
         if self.client is not None:
             self.client.close()  # also ends event streams still reading
         self.local.stop_and_wait()  # the processes this app started end with it
+        if self.stopping_note is not None:
+            self.stopping_note.close()
+            self.stopping_note.deleteLater()

@@ -46,7 +46,7 @@ class EnginePicker(QWidget):
         self._grid = QGridLayout()
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setHorizontalSpacing(12)
-        self._grid.setVerticalSpacing(2)
+        self._grid.setVerticalSpacing(4)
         self._grid.setColumnStretch(1, 1)
         self.status = role_label("Loading engines…", "subtle", wrap=False, name="engines_status")
         layout = QVBoxLayout(self)
@@ -54,26 +54,34 @@ class EnginePicker(QWidget):
         layout.addWidget(self.status)
         layout.addLayout(self._grid)
 
-    def set_engines(self, engines: list[Engine]) -> None:
-        """Fill the list; the default engines (or else the first usable one) start checked."""
+    def set_engines(self, engines: list[Engine], remembered: list[str] | None = None) -> None:
+        """Fill the list; the engines of the last job (those still usable), else the default
+        engines, else the first usable one start checked."""
         usable = [e.name for e in engines if e.available]
-        wanted = [n for n in DEFAULT_ENGINES if n in usable] or usable[:1]
+        wanted = ([n for n in remembered or () if n in usable]
+                  or [n for n in DEFAULT_ENGINES if n in usable] or usable[:1])
         for position, engine in enumerate(engines):
             check = QCheckBox(engine.label or engine.name, objectName=f"engine_{engine.name}")
             check.setToolTip(engine_tooltip(engine))
             check.setEnabled(engine.available)
             check.setChecked(engine.name in wanted)
             check.toggled.connect(self._toggled)
+            check.setMinimumHeight(check.sizeHint().height())
             note = role_label("", "caution", wrap=False, name=f"engine_note_{engine.name}")
             note.setToolTip(check.toolTip())
             self._grid.addWidget(check, position, 0)
             self._grid.addWidget(note, position, 1)
+            check.show()  # now, not queued: the minimum height below counts it
             self.engines[engine.name], self.checks[engine.name] = engine, check
             self.notes[engine.name] = note
         self.loaded = True
         self.status.setVisible(not engines)
         self.status.setText("This server offers no engines.")
         self._update_notes()
+        # A hard minimum: the dialog's form layout squeezed the list below its size hint to
+        # give the keywords box room, and the last engine was cut off.
+        self.layout().activate()
+        self.setMinimumHeight(self.layout().minimumSize().height())
 
     def set_filters(self, filters: Filters) -> None:
         self._filters = filters

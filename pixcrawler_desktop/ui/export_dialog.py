@@ -120,9 +120,17 @@ class ExportDialog(QDialog):
 
     # -- layout ---------------------------------------------------------------------------
     def _build(self) -> None:
+        running = self.job.status in ("pending", "running")
         self.all_radio = QRadioButton(
-            f"All {self.job.downloaded_images} images", objectName="include_all"
+            f"All {self.job.downloaded_images} images"
+            + (" downloaded so far" if running else ""), objectName="include_all"
         )
+        # A running job's export is a snapshot: said before the user chooses, not after.
+        self.running_note = role_label(
+            f"This job is still running: the export takes the {self.job.downloaded_images} "
+            "images downloaded so far, not those still to come." if running else "",
+            "caution", name="running_note")
+        self.running_note.setVisible(running)
         self.valid_radio = QRadioButton(
             "Only images validation found valid", objectName="include_valid"
         )
@@ -247,6 +255,7 @@ class ExportDialog(QDialog):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(18, 16, 18, 14)
+        layout.addWidget(self.running_note)
         layout.addLayout(form)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.progress_text)

@@ -1,6 +1,11 @@
 """The gallery: a job's images as thumbnails with validation badges, filterable by keyword,
 outcome and review state, each openable full size and, for a local server, showable in its
-folder. Review mode takes decisions from the keyboard (see ui.review).
+folder. Review mode takes decisions from the keyboard (see ui.review). Delete rejects the
+selected images (never the job: that is the jobs list's own command); export leaves rejected
+images out, and Ctrl+Z takes the rejection back.
+
+Each job keeps its own filters and scroll position while the app runs, and a filter that hides
+every image says so, with a button that clears it.
 
 Image metadata comes in pages in the background; while a job runs, new pages are fetched
 at most once a second however fast progress events arrive. Thumbnails are loaded only for
@@ -9,13 +14,16 @@ the tiles the view actually paints (see GalleryModel).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QLabel,
     QListView,
     QMenu,
     QMessageBox,
@@ -48,9 +56,26 @@ REVIEW_LABELS = {"unreviewed": "Unreviewed", "accepted": "Accepted", "rejected":
 ACCEPT_KEYS = (Qt.Key.Key_P, Qt.Key.Key_A)
 
 
+@dataclass
+class ViewState:
+    """What the user set up in one job's gallery: filters, where the grid was scrolled, the
+    image they were on."""
+
+    keyword: str | None = None
+    outcome: str | None = None
+    review: str | None = None
+    scroll: int = 0
+    image_id: int | None = None
+
+
+def plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 class GalleryView(QWidget):
     failed = Signal(object)
     loaded = Signal(int)  # number of images known after a page arrived
+    notice = Signal(str)  # a confirmation for the status bar (images rejected, …)
 
     def __init__(self, client: PixCrawlerClient, runner: TaskRunner, thumb_runner: TaskRunner,
                  settings: AppSettings, cache: ThumbnailCache | None = None,
@@ -73,6 +98,11 @@ class GalleryView(QWidget):
         self._again = False
         self._generation = 0
         self._local_path: Path | None = None
+        self._folder_action: QAction | None = None  # in the context menu while it is open
+        self._reject_action: QAction | None = None
+        self.menu: QMenu | None = None  # the context menu shown last
+        self._states: dict[int, ViewState] = {}  # per job, for as long as the app runs
+        self._restore: ViewState | None = None  # applied once the job's images are loaded
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.timeout.connect(self.refresh)
@@ -130,12 +160,28 @@ class GalleryView(QWidget):
         self.view.setIconSize(picture)
         self.view.setGridSize(delegate.sizeHint(QStyleOptionViewItem(), QModelIndex()))
         self.view.setWordWrap(False)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.setModel(self.proxy)
         self.view.setItemDelegate(delegate)
         self.view.activated.connect(lambda _index: self.open_current())
         self.view.selectionModel().currentChanged.connect(self._current_changed)
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._enable_buttons())
+        # Delete and Ctrl+Z belong to the grid (WidgetShortcut): with the gallery focused,
+        # Delete can never reach the jobs list's "Delete job".
+        self.reject_action = QAction("Reject selected images", self.view,
+                                     objectName="reject_images")
+        self.reject_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Delete))
+        self.reject_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.reject_action.setStatusTip("Mark the selected images rejected: exports leave "
+                                        "them out (Ctrl+Z takes it back)")
+        self.reject_action.triggered.connect(self.reject_selected)
+        self.view.addAction(self.reject_action)
+        self.undo_action = QAction("Undo the last decision", self.view, objectName="undo_review")
+        self.undo_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+        self.undo_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
+        self.undo_action.triggered.connect(self.undo)
+        self.view.addAction(self.undo_action)
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
         self.view.installEventFilter(self)
@@ -149,6 +195,19 @@ class GalleryView(QWidget):
         self.proxy.layoutChanged.connect(self._update_count)
 
         self.list_area = Placeholder(self.view, "No images yet.")
+        self.no_match = QWidget(objectName="no_match")
+        self.no_match_label = QLabel(objectName="no_match_text")
+        self.no_match_label.setProperty("role", "subtle")
+        self.no_match_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.no_match_label.setWordWrap(True)
+        self.clear_button = QPushButton("Clear filter", objectName="clear_filter")
+        self.clear_button.clicked.connect(self.clear_filters)
+        empty = QVBoxLayout(self.no_match)
+        empty.addStretch(1)
+        empty.addWidget(self.no_match_label)
+        empty.addWidget(self.clear_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty.addStretch(1)
+        self.list_area.addWidget(self.no_match)
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.setContentsMargins(10, 8, 10, 8)
@@ -183,6 +242,7 @@ class GalleryView(QWidget):
                 # would have asked for them (which then sees no change): fetch them anyway.
                 self.request_refresh()
             return
+        self._save_state()
         self._generation += 1
         self._loading = self._again = False
         self._refresh_timer.stop()
@@ -191,6 +251,8 @@ class GalleryView(QWidget):
         self.job = job
         self.total = 0
         self.model.clear()
+        self.proxy.set_ids(None)
+        self.model.mark_keepers(frozenset())
         self.placeholder.show_content(job is not None)
         if job is None:
             return
@@ -200,8 +262,60 @@ class GalleryView(QWidget):
         for keyword in job.keywords:
             self.keyword_combo.addItem(keyword, keyword)
         self.keyword_combo.blockSignals(False)
-        self.proxy.set_keyword(None)
+        state = self._states.get(job.id, ViewState())
+        self._set_filters(state.keyword, state.outcome, state.review)
+        self._restore = state if (state.scroll or state.image_id is not None) else None
         self._load(1)
+
+    def filters(self) -> tuple[str | None, str | None, str | None]:
+        """(keyword, outcome, review) as chosen in the bar; None = any."""
+        return (self.keyword_combo.currentData(), self.outcome_combo.currentData(),
+                self.review_combo.currentData())
+
+    def _set_filters(self, keyword: str | None, outcome: str | None,
+                     review: str | None) -> None:
+        for combo, value in ((self.keyword_combo, keyword), (self.outcome_combo, outcome),
+                             (self.review_combo, review)):
+            combo.setCurrentIndex(max(0, combo.findData(value)))
+        # The combos' signals set the proxy, unless the index did not change: set it anyway.
+        keyword, outcome, review = self.filters()
+        self.proxy.set_keyword(keyword)
+        self.proxy.set_outcome(outcome)
+        self.proxy.set_review(review)
+
+    def clear_filters(self) -> None:
+        self.proxy.set_ids(None)
+        self.model.mark_keepers(frozenset())
+        self._set_filters(None, None, None)
+        self._update_count()
+
+    def _save_state(self) -> None:
+        if self.job is None:
+            return
+        keyword, outcome, review = self.filters()
+        image = self.current_image()
+        if self._restore is not None:  # left before its images came: keep what was saved
+            self._states[self.job.id] = self._restore
+            return
+        self._states[self.job.id] = ViewState(
+            keyword, outcome, review, self.view.verticalScrollBar().value(),
+            image.id if image is not None else None)
+
+    def _restore_view(self) -> None:
+        """Put the grid back where it was for this job, once enough images are there."""
+        state = self._restore
+        if state is None:
+            return
+        bar = self.view.verticalScrollBar()
+        if state.image_id is not None:
+            for row in range(self.proxy.rowCount()):
+                if self.proxy.index(row, 0).data(roles.OBJECT).id == state.image_id:
+                    self.view.setCurrentIndex(self.proxy.index(row, 0))
+                    break
+        self.view.doItemsLayout()  # batched layout: the scroll range must be known now
+        bar.setValue(state.scroll)
+        if bar.value() == state.scroll or self.total <= len(self.model.images()):
+            self._restore = None
 
     def request_refresh(self) -> None:
         """New images may exist: fetch them soon, at most once per REFRESH_MS."""
@@ -244,6 +358,7 @@ class GalleryView(QWidget):
         self.total = result.total
         self.model.merge(result.items)
         self._update_count()
+        self._restore_view()
         self.loaded.emit(len(self.model.images()))
         if page * PAGE_SIZE < result.total and result.items:
             self._load(page + 1)
@@ -262,6 +377,29 @@ class GalleryView(QWidget):
         index = self.view.currentIndex()
         return index.data(roles.OBJECT) if index.isValid() else None
 
+    def selected_images(self) -> list[Image]:
+        """The selected images in grid order (the current one if nothing is selected)."""
+        rows = sorted(self.view.selectionModel().selectedIndexes(), key=lambda i: i.row())
+        images = [i.data(roles.OBJECT) for i in rows if i.data(roles.OBJECT) is not None]
+        if not images and (current := self.current_image()) is not None:
+            images = [current]
+        return images
+
+    def reject_selected(self) -> None:
+        """Delete in the gallery: the selected images are rejected (a review decision that
+        export honours), in one step that Ctrl+Z or U takes back. Files stay on disk."""
+        images = [i for i in self.selected_images() if i.review != "rejected"]
+        if not images:
+            return
+        self.reviewer.decide_many(images, "rejected")
+        self.notice.emit(f"Rejected {plural(len(images), 'image')}: exports leave "
+                         f"{'it' if len(images) == 1 else 'them'} out. Ctrl+Z takes it back.")
+
+    def undo(self) -> None:
+        if self.reviewer.history:
+            self.reviewer.undo()
+            self.notice.emit("Undone")
+
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self._local_path = None
         self._enable_buttons()
@@ -279,12 +417,18 @@ class GalleryView(QWidget):
             self._enable_buttons()
 
     def _enable_buttons(self) -> None:
+        """The buttons and an open context menu follow the same state (the file is looked up
+        in the background, so a menu opened at once learns it a moment later)."""
         self.open_button.setEnabled(self.view.currentIndex().isValid())
-        self.folder_button.setEnabled(self._local_path is not None)
-        self.folder_button.setToolTip(
-            str(self._local_path) if self._local_path
-            else "Available for images of a server on this computer "
-                 "(set its data folder in Settings)")
+        tip = (str(self._local_path) if self._local_path
+               else "Available for images of a server on this computer "
+                    "(set its data folder in Settings)")
+        for control in (self.folder_button, self._folder_action):
+            if control is not None:
+                control.setEnabled(self._local_path is not None)
+                control.setToolTip(tip)
+        if self._reject_action is not None:
+            self._reject_action.setEnabled(bool(self.selected_images()))
 
     def open_current(self) -> None:
         image = self.current_image()
@@ -305,10 +449,19 @@ class GalleryView(QWidget):
             return
         menu = QMenu(self)
         menu.addAction(themed_icon("image"), "Open", self.open_current)
-        folder = menu.addAction(themed_icon("folder"), "Show in folder",
-                                self.show_current_in_folder)
-        folder.setEnabled(self._local_path is not None)
+        self._folder_action = menu.addAction(themed_icon("folder"), "Show in folder",
+                                             self.show_current_in_folder)
+        menu.addSeparator()
+        self._reject_action = menu.addAction(
+            f"Reject {plural(len(self.selected_images()), 'image')}", self.reject_selected)
+        self._reject_action.setShortcut(self.reject_action.shortcut())
+        menu.aboutToHide.connect(self._menu_closed)
+        self._enable_buttons()
+        self.menu = menu
         menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _menu_closed(self) -> None:
+        self._folder_action = self._reject_action = None
 
     # -- review -------------------------------------------------------------------------
     def _review_toggled(self, on: bool) -> None:
@@ -375,6 +528,9 @@ class GalleryView(QWidget):
         shown, known = self.proxy.rowCount(), len(self.model.images())
         self.list_area.show_content(known > 0, "No images yet. They appear here as the crawl "
                                                "downloads them." if self.job else "")
+        if known and not shown:
+            self.no_match_label.setText(self._no_match_text(known))
+            self.list_area.setCurrentWidget(self.no_match)
         if known == 0:
             self.count_label.setText("")
         elif shown == known:
@@ -385,3 +541,14 @@ class GalleryView(QWidget):
         self.review_label.setText(f"{reviewed} of {max(loaded, self.total)} reviewed"
                                   if loaded else "")
         self._enable_buttons()
+
+    def _no_match_text(self, known: int) -> str:
+        """Why the grid is empty although the job has images: the filters, by name."""
+        if self.proxy.ids is not None:
+            return "This duplicate group has no images left."
+        keyword, outcome, review = self.filters()
+        parts = [f"keyword “{keyword}”" if keyword else "",
+                 f"outcome “{OUTCOME_LABELS[outcome]}”" if outcome else "",
+                 f"review “{REVIEW_LABELS[review]}”" if review else ""]
+        said = " and ".join(p for p in parts if p)
+        return f"No images match the filter {said}. The job has {plural(known, 'image')}."

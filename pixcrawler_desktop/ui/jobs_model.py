@@ -65,6 +65,23 @@ class JobsTableModel(QAbstractTableModel):
         super().__init__(parent)
         self._jobs: list[Job] = []
         self._rows: dict[int, int] = {}
+        self._paused: set[int] = set()  # shown as "paused" while cancelled (ui.pause)
+
+    def shown_status(self, job: Job) -> str:
+        """The status the user sees: the server's, or "paused" for a job paused at quit."""
+        return "paused" if job.id in self._paused and job.status == "cancelled" else job.status
+
+    def set_paused(self, job_ids: set[int]) -> None:
+        changed = self._paused ^ set(job_ids)
+        self._paused = set(job_ids)
+        for job_id in changed:
+            row = self._rows.get(job_id)
+            if row is not None:
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def is_paused(self, job_id: int) -> bool:
+        job = self.job(job_id)
+        return job is not None and self.shown_status(job) == "paused"
 
     # -- Qt interface ---------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt signature
@@ -85,7 +102,7 @@ class JobsTableModel(QAbstractTableModel):
             return None
         job, column = self._jobs[index.row()], index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(job, column)
+            return self.shown_status(job) if column == STATUS else self._display(job, column)
         if role == roles.SORT:
             return self._sort_key(job, column)
         if role == roles.OBJECT:
@@ -93,11 +110,13 @@ class JobsTableModel(QAbstractTableModel):
         if role == roles.PROGRESS:
             return job.progress
         if role == roles.STATUS:
-            return job.status
+            return self.shown_status(job)
         if role == Qt.ItemDataRole.ToolTipRole:
+            if column == STATUS and self.shown_status(job) == "paused":
+                return "Paused when PixCrawler quit: Start goes on from where it stopped"
             return self._tooltip(job, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
-            return roles.status_color(job.status)
+            return roles.status_color(self.shown_status(job))
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (CHUNKS, IMAGES):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -129,9 +148,10 @@ class JobsTableModel(QAbstractTableModel):
     @staticmethod
     def _tooltip(job: Job, column: int) -> str | None:
         if column == CHUNKS:
+            open_chunks = (f"{job.active_chunks} not started" if job.status == "pending"
+                           else f"{job.active_chunks} queued or running")
             return (f"{job.completed_chunks} completed, {job.failed_chunks} failed, "
-                    f"{job.cancelled_chunks} cancelled, {job.active_chunks} queued or running "
-                    f"of {job.total_chunks}")
+                    f"{job.cancelled_chunks} cancelled, {open_chunks} of {job.total_chunks}")
         if column == NAME:
             return (f"Job {job.id}: {len(job.keywords)} keywords × "
                     f"{', '.join(job.engines)}, {job.max_images} images per keyword")
@@ -238,6 +258,8 @@ class JobsFilterProxy(QSortFilterProxyModel):
         job = self.sourceModel().index(source_row, NAME, source_parent).data(roles.OBJECT)
         if job is None:
             return False
-        if self._status is not None and job.status != self._status:
+        model = self.sourceModel()
+        status = model.shown_status(job) if isinstance(model, JobsTableModel) else job.status
+        if self._status is not None and status != self._status:
             return False
         return not self._search or self._search in job.name.casefold()

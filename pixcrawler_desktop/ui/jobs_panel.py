@@ -1,4 +1,5 @@
-"""The jobs list: search by name, filter by status, and the sortable table."""
+"""The jobs list: search by name, filter by status, and the sortable table; before the first
+job, a short note on what a job is and a New job button, so a new user knows what to do."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLineEdit,
     QMenu,
+    QPushButton,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +38,7 @@ class JobsPanel(QWidget):
         self.model = JobsTableModel(self)
         self.proxy = JobsFilterProxy(self)
         self.proxy.setSourceModel(self.model)
+        self.loaded = False  # the first list has come: only then is "no jobs" true
         self._build()
 
     def _build(self) -> None:
@@ -48,6 +52,7 @@ class JobsPanel(QWidget):
         self.status_combo.addItem("All statuses", None)
         for status in JOB_STATUSES:
             self.status_combo.addItem(status.capitalize(), status)
+        self.status_combo.addItem("Paused", "paused")
         self.status_combo.currentIndexChanged.connect(
             lambda _: self.proxy.set_status(self.status_combo.currentData()))
         self.count_label = role_label("", "subtle", wrap=False, name="jobs_count")
@@ -79,19 +84,55 @@ class JobsPanel(QWidget):
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         self.table.activated.connect(lambda _index: self._opened())
+        self.table.addAction(self.actions["delete"])  # its Delete key, only here
+        # The source's signals too: the proxy drops a removed row while the source is only
+        # about to remove it, so counting on the proxy's signal alone said "2 of 3 jobs".
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
-                       self.proxy.layoutChanged, self.model.dataChanged):
+                       self.proxy.layoutChanged, self.model.dataChanged, self.model.rowsRemoved,
+                       self.model.rowsInserted, self.model.modelReset):
             signal.connect(self._update_count)
         self.model.dataChanged.connect(self._data_changed)
+
+        self.empty = QWidget(objectName="jobs_empty")
+        title = role_label("No jobs yet", "heading", wrap=False, name="jobs_empty_title")
+        text = role_label(
+            "A job searches the web for your keywords and downloads their images, one folder "
+            "per keyword. Then you check them, review them and export a dataset.", "subtle",
+            name="jobs_empty_text")
+        text.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_button = QPushButton(themed_icon("new"), "New job…", objectName="empty_new")
+        self.empty_button.setDefault(True)
+        self.empty_button.clicked.connect(self.actions["new"].trigger)
+        self.empty_button.setEnabled(self.actions["new"].isEnabled())
+        self.actions["new"].enabledChanged.connect(self.empty_button.setEnabled)
+        column = QVBoxLayout(self.empty)
+        column.addStretch(1)
+        column.addWidget(title, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(text)
+        column.addSpacing(6)
+        column.addWidget(self.empty_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addStretch(1)
+        self.stack = QStackedWidget(objectName="jobs_stack")
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 4)
         layout.addLayout(bar)
-        layout.addWidget(self.table, 1)
+        layout.addWidget(self.stack, 1)
         self._update_count()
 
     def retheme(self) -> None:
         self.search_action.setIcon(themed_icon("search"))
+        self.empty_button.setIcon(themed_icon("new"))
+
+    def set_loaded(self) -> None:
+        self.loaded = True
+        self._update_count()
+
+    def is_empty(self) -> bool:
+        """Whether the first-run note shows instead of the table."""
+        return self.stack.currentWidget() is self.empty
 
     # -- selection ------------------------------------------------------------------------
     def current_job(self) -> Job | None:
@@ -136,6 +177,8 @@ class JobsPanel(QWidget):
 
     def _update_count(self, *_args: object) -> None:
         shown, total = self.proxy.rowCount(), self.model.rowCount()
+        empty = self.loaded and total == 0
+        self.stack.setCurrentWidget(self.empty if empty else self.table)
         running = sum(1 for job in self.model.jobs() if job.status == "running")
         noun = "job" if total == 1 else "jobs"
         text = f"{total} {noun}" if shown == total else f"{shown} of {total} {noun}"

@@ -4,9 +4,15 @@ validation summary.
 It follows one job through a JobWatcher (live events, or polling as a fallback) and keeps
 the validation summary current while a validation run is going, since the event stream
 ends with the crawl and says nothing about validation.
+
+The counters say what the chunks really do: "running" and "queued" come from the chunks' own
+states (a job not yet started has nothing queued), and a line under the title says why a job
+waits: it was never started, or it was paused when the app quit.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -72,6 +78,7 @@ class JobView(QWidget):
         self.poll_interval = poll_interval
         self.job: Job | None = None
         self.summary: ValidationSummary | None = None
+        self.paused_since: datetime | None = None  # paused at quit (ui.pause), or None
         self.watcher = JobWatcher(client, runner, poll_interval, self)
         self.watcher.progress.connect(self._on_progress)
         self.watcher.chunks.connect(self._on_chunks)
@@ -102,7 +109,8 @@ class JobView(QWidget):
 
         self.counters = {
             "chunks": Counter("chunks done", "counter_chunks"),
-            "running": Counter("queued or running", "counter_running"),
+            "running": Counter("running", "counter_running"),
+            "queued": Counter("queued", "counter_queued"),
             "failed": Counter("failed", "counter_failed"),
             "images": Counter("images", "counter_images"),
             "eta": Counter("estimated to finish", "counter_eta"),
@@ -113,6 +121,8 @@ class JobView(QWidget):
         self.progress_bar = QProgressBar(objectName="job_progress")
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setFormat("%p%")
+        self.state_line = role_label("", "notice", name="job_state_line")
+        self.state_line.hide()
 
         self.grid = QTableView(objectName="chunk_grid")
         self.grid.setModel(self.chunk_model)
@@ -142,6 +152,7 @@ class JobView(QWidget):
         layout = QVBoxLayout(content)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(header)
+        layout.addWidget(self.state_line)
         layout.addLayout(counters)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.grid, 1)
@@ -193,6 +204,13 @@ class JobView(QWidget):
             self.runner.run(client.engines, lambda e: self._engines_known(client, e),
                             lambda _exc: None, owner=self)
 
+    def set_paused(self, since: datetime | None) -> None:
+        """The shown job was paused at quit (at `since`), or is not (None)."""
+        if since != self.paused_since:
+            self.paused_since = since
+            if self.job is not None:
+                self._show_counts(self.job)
+
     def _engines_known(self, client: PixCrawlerClient, engines: list[Engine]) -> None:
         if client is self.client:
             self.engines = engines
@@ -234,6 +252,8 @@ class JobView(QWidget):
         self.chunk_model.set_chunks(chunks)
         self._show_warnings(chunks)
         self._show_waits()
+        if self.job is not None:
+            self._show_chunk_states(self.job)
 
     def _show_waits(self) -> None:
         """Why the job is slow, in one line, while chunks wait for a search quota; their
@@ -267,17 +287,54 @@ class JobView(QWidget):
     def _on_mode(self, mode: str) -> None:
         self.mode_label.setText(MODE_TEXT.get(mode, "").format(s=self.poll_interval))
 
+    def shown_status(self, job: Job) -> str:
+        return "paused" if self.paused_since is not None and job.status == "cancelled" \
+            else job.status
+
+    def _state_text(self, job: Job) -> str:
+        """Why the job waits, in one line; "" when it does not."""
+        status = self.shown_status(job)
+        if status == "pending":
+            n = job.total_chunks
+            return (f"Not started: its {n} chunk{'s' if n != 1 else ''} wait for Start "
+                    "(Ctrl+Return).")
+        if status == "paused" and self.paused_since is not None:
+            when = roles.local_time(self.paused_since)
+            return (f"Paused when PixCrawler quit ({when}). Start goes on from where it "
+                    f"stopped; its {job.downloaded_images} images are kept.")
+        return ""
+
+    def _show_chunk_states(self, job: Job) -> None:
+        """Running and queued chunks as the chunks say, once their list is known; nothing is
+        queued before Start or after the job ended."""
+        chunks = self.chunk_model.chunks()
+        if job.status != "running":
+            running = queued = 0
+        elif chunks:
+            running = sum(1 for c in chunks if c.status == "running")
+            queued = sum(1 for c in chunks if c.status == "pending")
+        else:
+            running = queued = "–"
+        self.counters["running"].set(running)
+        self.counters["queued"].set(queued, "Sent to the workers, waiting for a free one "
+                                            "or for the engine's search quota")
+
     def _show_counts(self, job: Job, progress: Progress | None = None) -> None:
         self.title.setText(job.name)
         self.title.setToolTip(f"Job {job.id}")
-        if self.status_label.text() != job.status:  # restyling is slow: only on a change
-            self.status_label.setText(job.status)
-            color = roles.status_color(job.status).name()
+        status = self.shown_status(job)
+        if self.status_label.text() != status:  # restyling is slow: only on a change
+            self.status_label.setText(status)
+            color = roles.status_color(status).name()
             self.status_label.setStyleSheet(
                 f"color: white; background: {color}; border-radius: 8px; padding: 1px 8px;")
+        line = self._state_text(job)
+        if line != self.state_line.text():
+            self.state_line.setText(line)
+            self.state_line.setVisible(bool(line))
         done = job.completed_chunks + job.failed_chunks
         self.counters["chunks"].set(f"{done}/{job.total_chunks}")
-        self.counters["running"].set(job.active_chunks)
+        self._show_chunk_states(job)
         self.counters["failed"].set(job.failed_chunks)
         self.counters["images"].set(job.downloaded_images)
         latest = progress or self.watcher.last

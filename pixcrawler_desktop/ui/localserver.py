@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QProgressBar, QVBoxLayout, QWidget
 
 if TYPE_CHECKING:  # the backend's module (httpx, psutil) loads when "This computer" is used
     from pixcrawler_desktop.client.api import PixCrawlerClient
@@ -21,6 +22,11 @@ if TYPE_CHECKING:  # the backend's module (httpx, psutil) loads when "This compu
     from pixcrawler_desktop.client.tokens import TokenStore
     from pixcrawler_desktop.local.backend import EmbeddedBackend
     from pixcrawler_desktop.ui.signin import ClientFactory
+
+
+# Seconds the backend's processes get to end on their own at quit before they are killed;
+# with the kill and the reaping, the local server is gone within 2 s of the user's choice.
+QUIT_GRACE = 0.9
 
 
 class _Finished(QObject):
@@ -121,17 +127,20 @@ class LocalServer(QObject):
     def log_tail(self, role: str) -> str:
         return self._backend().log_tail(role)
 
-    def stop(self) -> None:
-        """Stop what this app started (an attached backend is left to its owner); for good."""
+    def stop(self, grace: float = 10.0) -> None:
+        """Stop what this app started (an attached backend is left to its owner); for good.
+        `grace`: seconds the processes get before they are killed."""
         with self._lock:
             self._closed = True
             if self.backend is not None:
-                self.backend.stop()
+                self.backend.stop(grace)
 
     # -- from the UI thread -------------------------------------------------------------------
-    def stop_and_wait(self) -> None:
+    def stop_and_wait(self, grace: float = QUIT_GRACE) -> None:
         """Stop at quit: the stop runs on a thread of its own while a local event loop keeps
-        the windows painted; returns once both processes have ended."""
+        the windows painted; returns once both processes have ended. The grace is short: a
+        quit that lingers with nothing on screen looks like a hang, and a chunk killed mid-way
+        resumes at the next start (its job was cancelled or paused first, if the user said)."""
         if self.backend is None:
             with self._lock:
                 self._closed = True
@@ -142,7 +151,7 @@ class LocalServer(QObject):
 
         def work() -> None:
             try:
-                self.stop()
+                self.stop(grace)
             finally:
                 finished.done.emit()
 
@@ -150,3 +159,28 @@ class LocalServer(QObject):
         thread.start()
         loop.exec()
         thread.join()
+
+
+class StoppingNote(QWidget):
+    """A small window while quitting stops the local server: without it the app vanished
+    and the process lingered with nothing on screen."""
+
+    TEXT = "Stopping the local server…"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, Qt.WindowType.Dialog)
+        self.setObjectName("stopping_note")
+        self.setWindowTitle("PixCrawler — Quitting")
+        self.label = QLabel(self.TEXT)
+        bar = QProgressBar()
+        bar.setRange(0, 0)
+        bar.setTextVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 18, 24, 18)
+        layout.addWidget(self.label)
+        layout.addWidget(bar)
+        self.setMinimumWidth(300)
+
+    def show(self) -> None:
+        super().show()
+        QApplication.processEvents()  # painted before the stop takes the next 2 s

@@ -47,6 +47,7 @@ from pixcrawler_desktop.ui.jobs_model import with_status
 from pixcrawler_desktop.ui.jobs_panel import JobsPanel
 from pixcrawler_desktop.ui.jobview import JobView
 from pixcrawler_desktop.ui.newjob import NewJobDialog
+from pixcrawler_desktop.ui.pause import CANCEL, PAUSE, PausedJobs, quit_question
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.settings_dialog import SettingsDialog
 from pixcrawler_desktop.ui.tasks import TaskRunner
@@ -80,6 +81,7 @@ class MainWindow(QMainWindow):
         self.local_server: LocalServer | None = None  # set while signed in to "This computer"
         self.local_panel: LocalServerPanel | None = None
         self._busy_jobs: set[int] = set()
+        self._quit_decided = False  # the quit question was answered: closing may go on
         self._heard: dict[int, float] = {}  # job id -> when its latest progress event came
         self.setWindowIcon(resources.app_icon())
         self.resize(1180, 780)
@@ -167,6 +169,7 @@ class MainWindow(QMainWindow):
         self.job_view.failed.connect(self.report)
         self.job_view.validation_finished.connect(self._validation_finished)
         self.gallery.failed.connect(self.report)
+        self.gallery.notice.connect(self.notify)
         self.reconnector.reconnected.connect(self._reconnected)
         self.reconnector.attempt_failed.connect(
             lambda detail: self._set_connection_text(f"Offline, retrying: {detail}"))
@@ -253,6 +256,26 @@ class MainWindow(QMainWindow):
         self.reconnector.stop()
         self.actions.update(None, signed_in=False)
         self._set_connection_text("Signed out")
+
+    # -- jobs paused at quit (ui.pause) -----------------------------------------------------
+    def paused_jobs(self) -> PausedJobs:
+        """This server's pause marks: "This computer" by its data folder (its address changes
+        with every start), any other server by its address."""
+        local = self.local_server
+        server = f"local {local.data_dir}" if local is not None else self.client.base_url
+        return PausedJobs(self.settings, server)
+
+    def _show_paused(self, paused: set[int]) -> None:
+        self.jobs.model.set_paused(paused)
+        job = self.job_view.job
+        self.job_view.set_paused(self.paused_jobs().since(job.id)
+                                 if job is not None and job.id in paused else None)
+        self._sync_actions()
+
+    def _unpause(self, job_id: int) -> None:
+        pauses = self.paused_jobs()
+        pauses.discard(job_id)
+        self._show_paused(set(pauses.marks()))
 
     # -- feedback -------------------------------------------------------------------------
     def notify(self, text: str) -> None:
@@ -344,6 +367,8 @@ class MainWindow(QMainWindow):
             self._reconnected_quietly()
         jobs = [self._fresher(job, sent) for job in jobs]
         self.jobs.model.set_jobs(jobs)
+        self._show_paused(self.paused_jobs().prune(jobs))
+        self.jobs.set_loaded()
         if any(job.status == "running" for job in jobs):
             if not self._jobs_timer.isActive():
                 self._jobs_timer.start()
@@ -390,6 +415,9 @@ class MainWindow(QMainWindow):
     def _job_selected(self, job: Job | None) -> None:
         self._sync_actions()
         self.job_view.show_job(job)
+        self.job_view.set_paused(self.paused_jobs().since(job.id)
+                                 if job is not None and self.jobs.model.is_paused(job.id)
+                                 else None)
         self.gallery.show_job(job)
 
     def _selected_job_changed(self, job: Job) -> None:
@@ -401,7 +429,8 @@ class MainWindow(QMainWindow):
         job = self.jobs.current_job()
         if job is not None and job.id in self._busy_jobs:
             job = None
-        self.actions.update(job, signed_in=self.signed_in)
+        paused = job is not None and self.jobs.model.is_paused(job.id)
+        self.actions.update(job, signed_in=self.signed_in, paused=paused)
         self.actions["new"].setEnabled(self.signed_in)
         self.actions["refresh"].setEnabled(self.signed_in)
 
@@ -436,8 +465,14 @@ class MainWindow(QMainWindow):
         if job is None:
             return
         client, job_id = self.client, job.id
-        if key == "start":
+        paused = self.jobs.model.is_paused(job_id)
+        if key == "start" and paused:  # on the server it is cancelled: a retry resumes it
+            self.call(lambda: client.retry(job_id), lambda r: self._resumed(job_id, r), job_id)
+        elif key == "start":
             self.call(lambda: client.start(job_id), lambda r: self._acted(job_id, r), job_id)
+        elif key == "cancel" and paused:
+            self._unpause(job_id)
+            self.notify(f"“{job.name}” stays cancelled; Retry still resumes it")
         elif key == "cancel":
             self.call(lambda: client.cancel(job_id), lambda r: self._acted(job_id, r), job_id)
         elif key == "retry":
@@ -464,23 +499,40 @@ class MainWindow(QMainWindow):
             self.job_view.reload()
         self._refresh_job(job_id)
 
+    def _resumed(self, job_id: int, result: StartResult) -> None:
+        self._unpause(job_id)
+        self._acted(job_id, result)
+
     def _validation_started(self, job_id: int, message: str) -> None:
         self.notify(message)
         if self.job_view.job is not None and self.job_view.job.id == job_id:
             self.job_view.expect_validation()
 
     def new_job(self) -> None:
-        dialog = NewJobDialog(self.client, self.runner, self)
-        dialog.accepted.connect(lambda: self._created(dialog.job))
+        dialog = NewJobDialog(self.client, self.runner, self.settings, self)
+        dialog.accepted.connect(lambda: self._created(dialog))
         self.dialog = dialog
         dialog.open()
 
-    def _created(self, job: Job | None) -> None:
+    def _created(self, dialog: NewJobDialog) -> None:
+        job = dialog.job
         if job is None:
             return
         self.jobs.model.upsert(job)
         self.jobs.select(job.id)
-        created = f"Created job “{job.name}” with {job.total_chunks} chunks"
+        error = dialog.start_error
+        if error is not None:
+            if isinstance(error, ApiError) and not isinstance(error, AuthError):
+                self._show_message(f"Created job “{job.name}”, but it did not start: "
+                                   f"{describe(error)}", "statusError")
+            else:
+                self.report(error)
+            return
+        if dialog.started is not None:
+            self._acted(job.id, dialog.started)
+            created = f"Created and started job “{job.name}” with {job.total_chunks} chunks"
+        else:
+            created = f"Created job “{job.name}” with {job.total_chunks} chunks"
         self.notify(created)
         client, job_id = self.client, job.id
         self.runner.run(lambda: least_time_sentence(client.chunks(job_id), client.engines()),
@@ -515,6 +567,7 @@ class MainWindow(QMainWindow):
 
     def _deleted(self, job_id: int, name: str) -> None:
         self.jobs.model.remove(job_id)
+        self.paused_jobs().discard(job_id)
         self.notify(f"Deleted job “{name}”")
 
     def open_settings(self) -> None:
@@ -538,6 +591,7 @@ class MainWindow(QMainWindow):
     # -- closing --------------------------------------------------------------------------
     def shutdown(self) -> None:
         """Stop timers, streams and pending calls of this window (the pools stay up)."""
+        self._quit_decided = True  # nothing left to ask: the window is going
         self._jobs_timer.stop()
         self.reconnector.stop()
         self.job_view.stop()
@@ -548,6 +602,70 @@ class MainWindow(QMainWindow):
         if self.local_panel is not None:
             self.local_panel.close()
 
+    def running_jobs(self) -> list[Job]:
+        return [job for job in self.jobs.model.jobs() if job.status == "running"]
+
+    def _quit_stops_jobs(self) -> bool:
+        """Quitting stops running jobs only when this app runs their server (a lab's server,
+        or a backend another window started, goes on without us)."""
+        local = self.local_server
+        return (self.signed_in and local is not None and local.owned
+                and bool(self.running_jobs()))
+
+    def close_without_asking(self) -> None:
+        """Close for a reason that stops no job (signing out, the app already quitting)."""
+        self._quit_decided = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._quit_decided and self._quit_stops_jobs():
+            event.ignore()
+            self.ask_quit()
+            return
         self.shutdown()
         super().closeEvent(event)
+
+    def ask_quit(self) -> None:
+        """Cancel the running jobs, leave them paused for next time, or stay."""
+        running = self.running_jobs()
+        box, buttons = quit_question(self, running)
+        self.dialog = box
+
+        def answered(_result: int) -> None:
+            clicked = box.clickedButton()
+            choice = next((k for k, b in buttons.items() if b is clicked), None)
+            if choice in (CANCEL, PAUSE):
+                self._stop_jobs_and_quit(running, pause=choice == PAUSE)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _stop_jobs_and_quit(self, running: list[Job], *, pause: bool) -> None:
+        """Cancel the jobs on the server (a pause is remembered first), then close: the
+        controller then stops the local server. A failed cancel does not keep the app open:
+        the server stops anyway, and its jobs resume at the next start."""
+        self._jobs_timer.stop()  # a list fetched before the cancel would undo the pause mark
+        self.signed_in = False  # no other call starts from here on (refresh_jobs checks it)
+        self.runner.cancel_owned_by(self)
+        if pause:
+            self.paused_jobs().add(job.id for job in running)
+        self.setEnabled(False)
+        self._show_message("Pausing…" if pause else "Cancelling…", "statusOk")
+        client, ids = self.client, [job.id for job in running]
+
+        def cancel_all() -> None:
+            for job_id in ids:
+                try:
+                    client.cancel(job_id)
+                except ApiError:  # finished meanwhile (400): nothing to stop
+                    log.info("job %s was not cancelled at quit", job_id, exc_info=True)
+
+        def done(_result: object = None) -> None:
+            self._quit_decided = True
+            self.close()
+
+        def failed(exc: BaseException) -> None:
+            log.warning("could not stop the jobs at quit: %s", exc)
+            done()
+
+        self.runner.run(cancel_all, done, failed, owner=self)

@@ -82,6 +82,14 @@ class Reviewer(QObject):
             row += 1
         self._go(min(row, self.proxy.rowCount() - 1))
 
+    def decide_many(self, images: list[Image], state: str) -> None:
+        """One decision on several images (Delete in the gallery), undone as one."""
+        if not images:
+            return
+        self.history.append([(i.id, i.review) for i in images])
+        for image in images:
+            self._apply(image, state)
+
     def keep_only(self) -> None:
         """Accept the current image and reject the rest of its duplicate group."""
         image = self._current()

@@ -22,6 +22,7 @@ STATUS_COLORS = {
     "completed": "#16a34a",
     "failed": "#dc2626",
     "cancelled": "#d97706",
+    "paused": "#7c3aed",  # cancelled at quit to go on later (ui.pause): not a server status
 }
 
 OUTCOMES = ("valid", "invalid", "duplicate", "pending")

@@ -143,6 +143,61 @@ class AppSettings:
     def local_concurrency(self, value: int) -> None:
         self.store.setValue("local/concurrency", int(value))
 
+    # -- the New job dialog's last choices ---------------------------------------------------
+    @property
+    def new_job_engines(self) -> list[str] | None:
+        """The engines of the last job created here; None before the first one."""
+        value = self.store.value("newJob/engines")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in value]
+
+    @new_job_engines.setter
+    def new_job_engines(self, engines: list[str]) -> None:
+        self.store.setValue("newJob/engines", list(engines))
+
+    @property
+    def new_job_level(self) -> str | None:
+        """The last validation level chosen ("" = don't validate), None before the first."""
+        value = self.store.value("newJob/validate")
+        return None if value is None else str(value)
+
+    @new_job_level.setter
+    def new_job_level(self, level: str | None) -> None:
+        self.store.setValue("newJob/validate", level or "")
+
+    @property
+    def new_job_count(self) -> int | None:
+        try:
+            value = self.store.value("newJob/maxImages")
+            return None if value is None else int(value)
+        except (TypeError, ValueError):
+            return None
+
+    @new_job_count.setter
+    def new_job_count(self, count: int) -> None:
+        self.store.setValue("newJob/maxImages", int(count))
+
+    # -- jobs left paused at quit ------------------------------------------------------------
+    def paused_jobs(self, server: str) -> dict[int, str]:
+        """Job id -> when it was paused (ISO time), for one server identity."""
+        value = self.store.value(f"paused/{_key(server)}", [])
+        if isinstance(value, str):
+            value = [value] if value else []
+        out: dict[int, str] = {}
+        for item in value or []:
+            number, _, when = str(item).partition("@")
+            if number.isdigit():
+                out[int(number)] = when
+        return out
+
+    def set_paused_jobs(self, server: str, jobs: dict[int, str]) -> None:
+        self.store.setValue(f"paused/{_key(server)}",
+                            [f"{job_id}@{when}" for job_id, when in sorted(jobs.items())])
+        self.store.sync()
+
     @property
     def local_data_dir(self) -> Path:
         """The data folder of a server running on this machine, for "Show in folder"."""

@@ -37,11 +37,16 @@ class SettingsDialog(QDialog):
         self.servers = QListWidget(objectName="servers")
         self.servers.addItems(settings.servers)
         self.servers.setMaximumHeight(110)
-        remove = QPushButton("Forget server", objectName="forget_server")
-        remove.clicked.connect(self._forget_selected)
+        self.forget_button = QPushButton("Forget server", objectName="forget_server")
+        self.forget_button.setToolTip("Remove the selected server from the sign-in list")
+        self.forget_button.clicked.connect(self._forget_selected)
+        self.servers.itemSelectionChanged.connect(self._sync_forget)
+        self.servers_hint = role_label("No servers remembered yet: the ones you sign in to are "
+                                       "listed here.", "subtle", name="servers_hint")
         servers_box = QVBoxLayout()
         servers_box.addWidget(self.servers)
-        servers_box.addWidget(remove)
+        servers_box.addWidget(self.servers_hint)
+        servers_box.addWidget(self.forget_button)
 
         self.poll = QDoubleSpinBox(objectName="poll_interval")
         self.poll.setRange(0.2, 600)
@@ -78,10 +83,19 @@ class SettingsDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(buttons)
         self.accepted.connect(self.apply)
+        self._sync_forget()
+
+    def _sync_forget(self) -> None:
+        """Forget acts on a selected server: with none selected (or none listed) it is off."""
+        self.forget_button.setEnabled(bool(self.servers.selectedItems()))
+        self.servers.setVisible(self.servers.count() > 0)
+        self.servers_hint.setVisible(self.servers.count() == 0)
+        self.forget_button.setVisible(self.servers.count() > 0)
 
     def _forget_selected(self) -> None:
         for item in self.servers.selectedItems():
             self.servers.takeItem(self.servers.row(item))
+        self._sync_forget()
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Local data folder", self.data_dir.text())
