@@ -312,7 +312,12 @@ def _event_number(value: str | None) -> int:
     return int(value) if value is not None and value.isdigit() and len(value) < 18 else 0
 
 
-@router.get("/{job_id}/events")
+@router.get(
+    "/{job_id}/events",
+    response_class=StreamingResponse,
+    responses={200: {"description": "Server-sent events: `progress` and `waiting`",
+                     "content": {"text/event-stream": {"schema": {"type": "object"}}}}},
+)
 async def job_events(job_id: int, request: Request, user_id: UserId) -> StreamingResponse:
     """Server-sent events: the progress object each time it changes (`progress`), and the
     chunks that wait for their engine's search quota each time that set changes (`waiting`:
