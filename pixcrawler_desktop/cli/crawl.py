@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from pixcrawler_desktop.cli.config import default_data_dir
 from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import API_ERROR, INTERRUPTED, OK, CliError, UsageError
 from pixcrawler_desktop.cli.export import check_destination, write_folder
@@ -22,7 +20,7 @@ from pixcrawler_desktop.cli.follow import cancel_and_wait, follow_job, wait_vali
 from pixcrawler_desktop.cli.interrupt import Interrupt
 from pixcrawler_desktop.cli.output import chunk_warnings, outcome_line
 from pixcrawler_desktop.cli.progress import make_view
-from pixcrawler_desktop.cli.session import Session, local_session, remote_session
+from pixcrawler_desktop.cli.session import Session, job_session
 from pixcrawler_desktop.client import ApiError, Job, PixCrawlerClient, ValidationSummary
 from pixcrawler_desktop.client.quota import least_time_sentence
 
@@ -35,23 +33,9 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
         check_destination(folder)
     except FileExistsError as exc:
         raise UsageError(f"--out: {exc}") from None
-    with _session(args, ctx) as session:
+    with job_session(args, ctx, signed_in_default=False,
+                     concurrency=args.concurrency) as session:
         return _crawl(args, ctx, session, folder)
-
-
-@contextlib.contextmanager
-def _session(args: argparse.Namespace, ctx: Context) -> Iterator[Session]:
-    if args.server:
-        session = remote_session(args, ctx.token_store())
-        try:
-            yield session
-        finally:
-            session.client.close()
-    else:
-        data_dir = Path(args.data_dir).expanduser().resolve() if args.data_dir \
-            else default_data_dir()
-        with local_session(data_dir, args.concurrency, ctx.out) as session:
-            yield session
 
 
 def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Path) -> int:
@@ -80,7 +64,8 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
                 summary = wait_validation(client, job.id, view, stop, say=out.warn)
         finally:
             view.close()
-        dataset = write_folder(client, job.id, folder, ctx, export_format=args.format,
+        dataset = write_folder(client, job.id, folder, ctx, include=args.include,
+                               split=args.split, export_format=args.format,
                                shard_mb=args.shard_mb)
         interrupted = stop.requested
     job = client.job(job.id)

@@ -3,8 +3,10 @@
 A zip is downloaded as the server streams it. A folder is written by the server itself when it
 runs on this computer (embedded mode: no copy over HTTP); any other server's zip is downloaded
 and unpacked here. Either way the result appears whole or not at all, and Ctrl-C leaves
-nothing behind. `pixcrawler crawl` writes its dataset the same way: the server's export is the
-one dataset writer.
+nothing behind. The job is the signed-in server's, or with `--local` (or no sign-in at all)
+the local backend's, started for the export unless an app runs it. `pixcrawler crawl` writes
+its dataset the same way, with the same options: the server's export is the one dataset
+writer.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import OK, UsageError
 from pixcrawler_desktop.cli.extract import extract_dataset
 from pixcrawler_desktop.cli.progress import byte_progress
-from pixcrawler_desktop.cli.session import remote_session
+from pixcrawler_desktop.cli.session import job_session
 from pixcrawler_desktop.client import ForbiddenError, PixCrawlerClient, is_local_server
 
 DOWNLOAD = "export.zip"
@@ -56,8 +58,8 @@ def run(args: argparse.Namespace, ctx: Context) -> int:
             check_destination(out)
         except FileExistsError as exc:
             raise UsageError(f"--out: {exc}") from None
-    session = remote_session(args, ctx.token_store())
-    with session.client as client:
+    with job_session(args, ctx, signed_in_default=True) as session:
+        client = session.client
         if args.zip:
             result = _zip(client, args, ctx, out)
         else:

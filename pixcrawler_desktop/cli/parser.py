@@ -46,10 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     _job_options(p)
     p.add_argument("--out", required=True, metavar="DIR",
                    help="dataset folder to create (must be new or empty)")
-    _format_options(p)
-    p.add_argument("--data-dir", metavar="DIR",
-                   help="local backend's data folder (default: PIXCRAWLER_DATA_DIR or the user "
-                        "data folder)")
+    _dataset_options(p)
+    _data_dir_option(p)
     p.add_argument("--concurrency", type=_int_range(1, 64), default=4, metavar="N",
                    help="local worker threads (default: 4)")
 
@@ -87,16 +85,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="dataset folder to create (must be new or empty), or with --zip the "
                         "zip file (an existing folder: the server's file name inside it)")
     p.add_argument("--zip", action="store_true", help="save the zip instead of a folder")
-    p.add_argument("--include", choices=EXPORT_INCLUDE, default="all",
-                   help="all images but rejected ones (default), those validation found "
-                        "valid, or only those a person accepted (reviewed)")
-    _format_options(p)
-    p.add_argument("--split", type=export.split_spec, metavar="SPEC",
-                   help="train/val/test folders by fraction, e.g. train:0.8,val:0.1,test:0.1")
+    _dataset_options(p)
+    p.add_argument("--local", action="store_true",
+                   help="a job of the local backend (the default when you never signed in)")
+    _data_dir_option(p)
     return parser
 
 
-def _format_options(p: argparse.ArgumentParser) -> None:
+def _data_dir_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", metavar="DIR",
+                   help="local backend's data folder (default: PIXCRAWLER_DATA_DIR or the user "
+                        "data folder)")
+
+
+def _dataset_options(p: argparse.ArgumentParser) -> None:
+    """What the dataset holds and how it is laid out: the same for `crawl --out` and `export`
+    (both are the server's export)."""
+    p.add_argument("--include", choices=EXPORT_INCLUDE, default="all",
+                   help="all images but rejected ones (default), those validation found "
+                        "valid, or only those a person accepted (reviewed)")
+    p.add_argument("--split", type=export.split_spec, metavar="SPEC",
+                   help="train/val/test folders by fraction, e.g. train:0.8,val:0.1,test:0.1")
     p.add_argument("--format", choices=EXPORT_FORMATS, default="imagefolder",
                    help="imagefolder (default): <split>/<class>/<file> and manifests; "
                         "huggingface: the same, with metadata.jsonl and a dataset card; "

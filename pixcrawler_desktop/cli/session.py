@@ -1,5 +1,10 @@
 """Getting a signed-in client: to a server (stored sign-in or a password on stdin), or to the
-embedded backend on this computer, started for the command and stopped after it."""
+embedded backend on this computer, started for the command and stopped after it.
+
+`job_session` is the one place that decides which of the two a command that works on jobs
+uses, so `crawl` and `export` agree: `--server` is a server, `--local`/`--data-dir` the local
+backend, and with neither, `crawl` runs locally and `export` uses the server you signed in
+to, or the local backend if you never did."""
 
 from __future__ import annotations
 
@@ -13,7 +18,8 @@ from pathlib import Path
 
 import psutil
 
-from pixcrawler_desktop.cli.config import CliConfig
+from pixcrawler_desktop.cli.config import CliConfig, default_data_dir
+from pixcrawler_desktop.cli.context import Context
 from pixcrawler_desktop.cli.exitcodes import CONNECTION, CliError, NeedsSignIn, UsageError
 from pixcrawler_desktop.cli.interrupt import uninterruptible
 from pixcrawler_desktop.cli.output import Output
@@ -92,6 +98,40 @@ def remote_session(args: argparse.Namespace, store: TokenStore) -> Session:
         client.close()
         raise
     return Session(client)
+
+
+def data_dir_of(args: argparse.Namespace) -> Path:
+    """--data-dir, else PIXCRAWLER_DATA_DIR or the user data folder (the app's too)."""
+    given = getattr(args, "data_dir", None)
+    return Path(given).expanduser().resolve() if given else default_data_dir()
+
+
+def wants_local(args: argparse.Namespace, *, signed_in_default: bool) -> bool:
+    """Local unless --server; with `signed_in_default`, also a stored server wins over the
+    local backend unless --local or --data-dir says otherwise."""
+    if args.server:
+        if getattr(args, "local", False) or getattr(args, "data_dir", None):
+            raise UsageError("--server and --local/--data-dir: choose one")
+        return False
+    if getattr(args, "local", False) or getattr(args, "data_dir", None):
+        return True
+    return not (signed_in_default and CliConfig.load().server)
+
+
+@contextlib.contextmanager
+def job_session(args: argparse.Namespace, ctx: Context, *, signed_in_default: bool,
+                concurrency: int = 1) -> Iterator[Session]:
+    """A server's session or the local backend's, closed (and a backend started for it
+    stopped) on the way out."""
+    if wants_local(args, signed_in_default=signed_in_default):
+        with local_session(data_dir_of(args), concurrency, ctx.out) as session:
+            yield session
+        return
+    session = remote_session(args, ctx.token_store())
+    try:
+        yield session
+    finally:
+        session.client.close()
 
 
 @contextlib.contextmanager
