@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Create .venv (Python >= 3.11) and install PixCrawler with the given extras, e.g. `test`.
 # VENV=<folder> sets up another environment (scripts/build.sh uses .venv-build).
-# Re-running is cheap: pip skips what is already installed.
+#
+# Installs only when something changed: a stamp per extras in the environment
+# (<venv>/.pixcrawler-setup-<extras>) holds pyproject.toml's hash and the environment's Python;
+# when both still match, nothing runs (run.sh calls this on every launch; pip alone takes
+# seconds even with nothing to do). The install is editable, so source changes never need it.
+# Delete the stamp (or the environment) to force a reinstall. Quiet: pip's and setuptools'
+# notes are kept out of the terminal unless the install fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 extras="${1:-}"
@@ -17,7 +23,26 @@ if [ ! -x "$venv/bin/python" ]; then
   [ -n "$py" ] || { echo "setup: Python 3.11 or newer is required" >&2; exit 1; }
   "$py" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+
+stamp_file="$venv/.pixcrawler-setup-${extras:-none}"
+# The environment's Python: the interpreter it runs and its pyvenv.cfg (version, home), read
+# without starting Python, which alone costs a loaded machine half a second.
+python_id="$(readlink -f "$venv/bin/python") $(sha256sum < "$venv/pyvenv.cfg" | cut -c1-16)"
+stamp="$(sha256sum pyproject.toml | cut -d' ' -f1) $python_id"
+[ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ] && exit 0
+
+echo "setup: installing PixCrawler into $venv (the first time, and when pyproject.toml changes) …" >&2
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
+pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check --no-warn-script-location)
 spec="."
 [ -n "$extras" ] && spec=".[$extras]"
-"$venv/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
+# setuptools' build warnings (editable-install notes, deprecations) go to the log, which is shown
+# only if the install fails.
+if ! { PYTHONWARNINGS=ignore "${pip[@]}" --upgrade pip &&
+       PYTHONWARNINGS=ignore "${pip[@]}" -e "$spec"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "setup: installing PixCrawler into $venv failed (output above)" >&2
+  exit 1
+fi
+echo "$stamp" > "$stamp_file"
