@@ -260,8 +260,8 @@ def our_groups(pool, folder: Path) -> list[list[str]]:
     rows = pool.map(_ours, [(str(p), "slow") for p in paths], chunksize=16)
     found = find_duplicates([(i, r) for i, (_, _, r) in enumerate(rows)], "slow", Thresholds())
     groups: dict[int, list[str]] = defaultdict(list)
-    for i, (_, keeper) in found.items():
-        groups[keeper].append(paths[i].name)
+    for i, dup in found.items():
+        groups[dup.keeper].append(paths[i].name)
     return [[paths[k].name, *members] for k, members in groups.items()]
 
 
