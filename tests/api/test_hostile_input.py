@@ -27,29 +27,41 @@ def small_error(response: httpx.Response, status: int) -> dict:
     return response.json()
 
 
-def test_a_body_over_the_limit_gets_413_by_its_length(anon):
+@pytest.mark.parametrize("path", ["/auth/login", "/jobs"])
+def test_a_body_over_the_limit_gets_413_by_its_length(anon, path):
     body = b"[" + b"0," * (LIMIT // 2) + b"0]"
-    r = anon.post("/auth/login", content=body, headers={"content-type": "application/json"})
+    r = anon.post(path, content=body, headers={"content-type": "application/json"})
     assert "limit" in small_error(r, 413)["detail"]
 
 
-def test_a_chunked_body_over_the_limit_gets_413_as_it_is_counted(anon):
+@pytest.mark.parametrize("path", ["/auth/login", "/jobs"])
+def test_a_chunked_body_over_the_limit_gets_413_as_it_is_counted(anon, path):
     def chunks() -> Iterator[bytes]:
         yield b"["
         for _ in range(200):
             yield b"1," * 5000  # 2 MB in all, with no Content-Length
         yield b"1]"
 
-    r = anon.post("/auth/login", content=chunks(), headers={"content-type": "application/json"})
+    r = anon.post(path, content=chunks(), headers={"content-type": "application/json"})
     assert "limit" in small_error(r, 413)["detail"]
 
 
-def test_a_large_invalid_body_gets_a_small_422(anon):
+def test_sign_in_bodies_have_a_lower_limit(anon):
+    body = {"email": "a@example.com", "password": "x" * 20_000}
+    assert "16384" in small_error(anon.post("/auth/login", json=body), 413)["detail"]
+
+
+def test_a_large_invalid_body_gets_a_small_422(user):
     # Just under the limit: parsed, wrong in shape, and not echoed back.
-    body = {"email": "a@example.com", "password": "x" * 900_000}
-    errors = small_error(anon.post("/auth/login", json=body), 422)["detail"]
-    assert errors[0]["loc"] == ["body", "password"]
+    errors = small_error(user.client.post("/jobs", json=job_body(name="x" * 900_000)),
+                         422)["detail"]
+    assert errors[0]["loc"] == ["body", "name"]
     assert "input" not in errors[0]
+
+
+def test_a_large_body_of_the_wrong_shape_gets_a_small_422(user):
+    errors = small_error(user.client.post("/jobs", json=[0] * 400_000), 422)["detail"]
+    assert errors[0]["loc"] == ["body"] and "input" not in errors[0]
 
 
 def test_many_invalid_items_give_a_short_list(user):

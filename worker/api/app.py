@@ -18,6 +18,9 @@ from worker.db.session import session_factory
 from worker.settings import Settings, get_settings
 
 API_PREFIX = "/api/v1"
+# Sign-in bodies hold an email, a password (at most 256 characters) or a token: 16 KB is ample,
+# and anyone can send them, so nothing bigger is read there.
+AUTH_BODY_BYTES = 16 * 1024
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -48,5 +51,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     openapi_errors.install(app)
     # Outermost after Starlette's own error middleware: bodies are bounded and checked
     # before any route, handler or other middleware reads them.
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes,
+                       small={f"{API_PREFIX}/auth/": AUTH_BODY_BYTES})
     return app

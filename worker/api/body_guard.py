@@ -6,6 +6,12 @@
 - A JSON body is checked by `strict_json` (NaN/Infinity, out-of-range numbers, lone
   surrogates, NUL), then replayed to the app.
 - A NUL character in the query string gets 422: PostgreSQL refuses it in text.
+- Paths whose bodies are always small (sign-in: an email and a password) get a lower limit,
+  so the one place open to anyone takes no body worth parsing.
+- Requests with a big body (over 64 KB: none of ours needs one) are handled one at a time.
+  Parsing a body near the limit takes the event loop tens of milliseconds (json holds the
+  GIL, so no thread helps); one at a time, other clients wait for one such parse at most,
+  not for every one in flight.
 
 Pure ASGI rather than BaseHTTPMiddleware: that one would buffer the response stream too, and
 the export zip and the events stream must flow.
@@ -13,6 +19,7 @@ the export zip and the events stream must flow.
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -21,16 +28,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from worker.api.strict_json import BadJson, check_body
 
-# Bodies up to this size are checked on the event loop (well under a millisecond); bigger ones
-# in a worker thread. Its scans hold the GIL either way (a few ms per MB), but the full parse
-# of a suspicious body calls back into Python for each number, which lets the loop run.
-INLINE_CHECK_BYTES = 64 * 1024
+# Bodies up to this size are checked on the event loop (well under a millisecond) and handled
+# side by side. Bigger ones are checked in a worker thread (its scans hold the GIL either way,
+# a few ms per MB, but the full parse of a suspicious body calls back into Python for each
+# number, which lets the loop run) and handled one at a time.
+BIG_BODY_BYTES = 64 * 1024
 
 
 class BodyGuard:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 small: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.small = small or {}  # path prefix -> its lower limit
+        self._big = asyncio.Semaphore(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -40,21 +51,30 @@ class BodyGuard:
             await _invalid(["query", bad], "strings must not contain NUL characters",
                            "string_nul")(scope, receive, send)
             return
+        limit = self._limit(scope["path"])
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large()(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _too_large(limit)(scope, receive, send)
             return
         if declared in (None, b"0") and b"transfer-encoding" not in headers:
             await self.app(scope, receive, send)  # no body to hold back
             return
-        body = await self._read(receive)
+        body = await _read(receive, limit)
         if body is None:  # over the limit while streaming
-            await self._too_large()(scope, receive, send)
+            await _too_large(limit)(scope, receive, send)
             return
-        if body and _is_json(headers.get(b"content-type")):
+        if len(body) <= BIG_BODY_BYTES:
+            await self._handle(scope, body, receive, send, big=False)
+            return
+        async with self._big:
+            await self._handle(scope, body, receive, send, big=True)
+
+    async def _handle(self, scope: Scope, body: bytes, receive: Receive, send: Send, *,
+                      big: bool) -> None:
+        if body and _is_json(dict(scope["headers"]).get(b"content-type")):
             try:
-                if len(body) > INLINE_CHECK_BYTES:
+                if big:
                     await anyio.to_thread.run_sync(check_body, body)
                 else:
                     check_body(body)
@@ -65,27 +85,34 @@ class BodyGuard:
                 return
         await self.app(scope, _replay(body, receive), send)
 
-    async def _read(self, receive: Receive) -> bytes | None:
-        """The whole body, or None once it passes the limit (the rest is never read)."""
-        parts: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b"".join(parts)  # the app will see the disconnect on its next receive
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_bytes:
-                return None
-            parts.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(parts)
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.small.items():
+            if path.startswith(prefix):
+                return min(limit, self.max_bytes)
+        return self.max_bytes
 
-    def _too_large(self) -> JSONResponse:
-        # Connection: close, so the server stops reading the rest of a body it will not use.
-        return JSONResponse(
-            {"detail": f"Request body too large: the limit is {self.max_bytes} bytes"},
-            status_code=413, headers={"Connection": "close"})
+
+async def _read(receive: Receive, limit: int) -> bytes | None:
+    """The whole body, or None once it passes `limit` (the rest is never read)."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(parts)  # the app will see the disconnect on its next receive
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(parts)
+
+
+def _too_large(limit: int) -> JSONResponse:
+    # Connection: close, so the server stops reading the rest of a body it will not use.
+    return JSONResponse({"detail": f"Request body too large: the limit is {limit} bytes"},
+                        status_code=413, headers={"Connection": "close"})
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:
