@@ -1,15 +1,17 @@
 """What four clients posting 10 MB bodies to /auth/login cost everyone else (issue 16).
 
 One real API process (bench/common.py `deployment`). A probe asks GET /api/v1/health/live
-one request after another, first alone, then while four hostile clients post 10 MB JSON
-arrays to /auth/login over and over (two with a Content-Length, two chunked, so the server
-has to count), and prints the probe's p50/p99 for both side by side, and their ratio.
+one request after another: alone; while four hostile clients post 10 MB JSON arrays to
+/auth/login over and over (two with a Content-Length, two chunked, so the server has to
+count); and, as the peer in the same run, while the same four post 100-byte bodies (what the
+request rate alone costs). It prints the probe's p50/p99 side by side, their ratios, and the
+server's CPU seconds in each phase.
 
 Before the body limit, one such body stalled every other request for up to 13 s and four
-took 70 s. `--max-body-mb 50` runs a third column with the limit raised above the bodies'
-size, to show what the limit buys (the bodies are then parsed in full, and refused by 422).
+took 70 s. `--body-mb 0.99 --path /jobs` posts bodies just under the general limit, signed
+in, so each one is parsed (the cost that is left); `--max-body-mb 50` adds a run with the
+limit above the bodies' size.
 """
-
 from __future__ import annotations
 
 import argparse
@@ -26,7 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import backend_arg, deployment
+from bench.common import backend_arg, deployment, signed_in
 
 BODY_MB = 10
 CONTROL_MB = 0.0001  # the same senders with 100-byte bodies: what the request rate costs
@@ -54,7 +56,7 @@ def probe(url: str, seconds: float) -> list[float]:
     return latencies
 
 
-def attack(url: str, mb: float, chunked: bool, ready, stop, outcomes) -> None:
+def attack(url: str, headers: dict, mb: float, chunked: bool, ready, stop, outcomes) -> None:
     """Post a `mb` MB body until `stop`; count the answers (or how the connection ended).
     A process of its own, so the probe's timings are the server's, not this one's GIL."""
     body = hostile_body(mb)
@@ -69,21 +71,21 @@ def attack(url: str, mb: float, chunked: bool, ready, stop, outcomes) -> None:
         while not stop.is_set():
             try:
                 r = client.post(url, content=pieces() if chunked else body,
-                                headers={"content-type": "application/json"})
+                                headers={"content-type": "application/json", **headers})
                 counts[f"{r.status_code} ({len(r.content)} B)"] += 1
             except httpx.TransportError as exc:  # closed by the server mid-upload
                 counts[type(exc).__name__] += 1
     outcomes.put(counts)
 
 
-def run_phase(base: str, seconds: float, mb: float | None, server: psutil.Process
-              ) -> tuple[list[float], Counter]:
+def run_phase(base: str, seconds: float, mb: float | None, server: psutil.Process,
+              target: tuple[str, dict]) -> tuple[list[float], Counter]:
     """The probe's latencies, and the senders' outcomes plus the server's CPU seconds."""
     ctx = multiprocessing.get_context("spawn")
     ready, stop, results = ctx.Semaphore(0), ctx.Event(), ctx.Queue()
     senders = [ctx.Process(target=attack, daemon=True,
-                           args=(f"{base}/api/v1/auth/login", mb, i % 2 == 1, ready, stop,
-                                 results))
+                           args=(f"{base}/api/v1{target[0]}", target[1], mb, i % 2 == 1,
+                                 ready, stop, results))
                for i in range(HOSTILE if mb is not None else 0)]
     for p in senders:
         p.start()
@@ -107,14 +109,20 @@ def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] * 1000
 
 
-def measure(kind: str, seconds: float, max_body_mb: int | None) -> dict:
+def measure(kind: str, seconds: float, max_body_mb: int | None, body_mb: float,
+            path: str) -> dict:
     env = {"max_body_bytes": str(max_body_mb * 1_000_000)} if max_body_mb else {}
-    with deployment(kind, **env) as stack:
+    with deployment(kind, open_registration="true", **env) as stack:
+        headers = {}
+        if path != "/auth/login":  # a signed-in sender
+            headers = {"Authorization": signed_in(stack).headers["Authorization"]}
+        target = (path, headers)
         server = psutil.Process(stack.api.pid)
         probe(f"{stack.api_url}/api/v1/health/live", 1.0)  # warm up
-        alone, _ = run_phase(stack.api_url, seconds, None, server)
-        attacked, outcomes = run_phase(stack.api_url, seconds, BODY_MB, server)
-        control, control_outcomes = run_phase(stack.api_url, seconds, CONTROL_MB, server)
+        alone, _ = run_phase(stack.api_url, seconds, None, server, target)
+        attacked, outcomes = run_phase(stack.api_url, seconds, body_mb, server, target)
+        control, control_outcomes = run_phase(stack.api_url, seconds, CONTROL_MB, server,
+                                              target)
     return {"alone": alone, "attacked": attacked, "outcomes": outcomes, "control": control,
             "control_outcomes": control_outcomes}
 
@@ -124,27 +132,35 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     backend_arg(parser)
     parser.add_argument("--seconds", type=float, default=10.0, help="per phase")
+    parser.add_argument("--body-mb", type=float, default=BODY_MB,
+                        help="size of the hostile bodies (0.99: just under the limit, so "
+                             "each is parsed and refused by validation)")
+    parser.add_argument("--path", default="/auth/login",
+                        help="where the bodies go; any other path is posted to signed in "
+                             "(e.g. /jobs, whose limit is the general one)")
     parser.add_argument("--max-body-mb", type=int, default=None,
                         help="also run with PIXCRAWLER_MAX_BODY_BYTES raised to this many MB")
     args = parser.parse_args()
-    runs = {"limit 1 MB (default)": measure(args.backend, args.seconds, None)}
+    runs = {"limits as set (1 MB; 16 KB for /auth)":
+            measure(args.backend, args.seconds, None, args.body_mb, args.path)}
     if args.max_body_mb:
         runs[f"limit {args.max_body_mb} MB"] = measure(args.backend, args.seconds,
-                                                        args.max_body_mb)
+                                                        args.max_body_mb, args.body_mb, args.path)
     print(f"GET /health/live, {args.backend}, {args.seconds:.0f} s per phase; "
-          f"{HOSTILE} clients posting {BODY_MB} MB bodies to /auth/login")
+          f"{HOSTILE} clients posting {args.body_mb:g} MB bodies to {args.path}")
     for name, run in runs.items():
         alone, attacked, control = run["alone"], run["attacked"], run["control"]
         print(f"\n{name}")
-        for label, values in (("alone", alone), (f"4 x {BODY_MB} MB posts", attacked),
+        big = f"{args.body_mb:g} MB"
+        for label, values in (("alone", alone), (f"4 x {big} posts", attacked),
                               ("4 x 100 B posts", control)):
             print(f"  {label:16s}: {len(values):6d} requests  p50 {pct(values, 50):7.2f} ms  "
                   f"p99 {pct(values, 99):8.2f} ms  max {max(values) * 1000:8.1f} ms")
-        print(f"  10 MB / alone   : p50 {pct(attacked, 50) / pct(alone, 50):5.2f}x  "
+        print(f"  {big + ' / alone':16s}: p50 {pct(attacked, 50) / pct(alone, 50):5.2f}x  "
               f"p99 {pct(attacked, 99) / pct(alone, 99):5.2f}x")
-        print(f"  10 MB / 100 B   : p50 {pct(attacked, 50) / pct(control, 50):5.2f}x  "
+        print(f"  {big + ' / 100 B':16s}: p50 {pct(attacked, 50) / pct(control, 50):5.2f}x  "
               f"p99 {pct(attacked, 99) / pct(control, 99):5.2f}x")
-        for label, key in (("10 MB", "outcomes"), ("100 B", "control_outcomes")):
+        for label, key in ((big, "outcomes"), ("100 B", "control_outcomes")):
             outcomes = ", ".join(f"{k}: {v}" for k, v in sorted(run[key].items()))
             posts = sum(v for k, v in run[key].items() if k != "server CPU s")
             print(f"  {label} posts ({posts / args.seconds:.0f}/s): {outcomes}")
