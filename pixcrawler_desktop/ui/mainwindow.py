@@ -433,6 +433,7 @@ class MainWindow(QMainWindow):
         self.actions.update(job, signed_in=self.signed_in, paused=paused)
         self.actions["new"].setEnabled(self.signed_in)
         self.actions["refresh"].setEnabled(self.signed_in)
+        self.goto_action.setEnabled(self.signed_in)
 
     def _on_progress(self, progress: Progress) -> None:
         self._heard[progress.job_id] = time.monotonic()

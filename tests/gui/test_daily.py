@@ -12,8 +12,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pixcrawler_desktop.client.models import DEFAULT_MAX_IMAGES
 from pixcrawler_desktop.ui import roles
 from pixcrawler_desktop.ui.actions import JobActions
+from pixcrawler_desktop.ui.export_dialog import ExportDialog
 from pixcrawler_desktop.ui.jobs_panel import JobsPanel
 from pixcrawler_desktop.ui.newjob import NewJobDialog
+from pixcrawler_desktop.ui.settings_dialog import SettingsDialog
 from tests.gui import factories
 from tests.gui.helpers import (
     CRAWL_MS,
@@ -87,6 +89,23 @@ def test_the_jobs_counter_and_the_first_run_note(qtbot):
     assert panel.is_empty()
 
 
+def test_forget_server_follows_the_selection(qtbot, settings):
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    assert not dialog.forget_button.isEnabled()  # nothing listed: nothing to forget
+    assert not dialog.forget_button.isVisibleTo(dialog) and dialog.servers_hint.isVisibleTo(dialog)
+    settings.remember_server("http://lab.example.org:8000")
+    settings.remember_server("http://other.example.org:8000")
+    dialog = SettingsDialog(settings)
+    qtbot.addWidget(dialog)
+    assert dialog.forget_button.isVisibleTo(dialog) and not dialog.forget_button.isEnabled()
+    dialog.servers.setCurrentRow(0)
+    assert dialog.forget_button.isEnabled()
+    qtbot.mouseClick(dialog.forget_button, LEFT)
+    assert dialog.servers.count() == 1
+    assert dialog.forget_button.isEnabled() == bool(dialog.servers.selectedItems())
+
+
 def test_the_job_view_says_what_the_chunks_do(qtbot, live, fakeweb, users, make_controller):
     """A job not yet started has nothing queued (it said "6 queued or running"); a running
     one counts running and queued chunks as the chunks report them."""
@@ -121,6 +140,18 @@ def test_the_job_view_says_what_the_chunks_do(qtbot, live, fakeweb, users, make_
 
     qtbot.waitUntil(counted, timeout=CRAWL_MS)
     assert not view.state_line.isVisibleTo(window)
+
+    # -- Export of a running job says plainly what it takes -----------------------------------
+    qtbot.waitUntil(lambda: view.job.downloaded_images > 0
+                    and "export" in window.actions.enabled(), timeout=CRAWL_MS)
+    assert "downloaded so far" in window.actions["export"].toolTip()
+    window.export_job(view.job)
+    export = window.dialog
+    assert isinstance(export, ExportDialog) and export.running_note.isVisibleTo(export)
+    assert export.running_note.text().startswith("This job is still running: the export "
+                                                 "takes the ")
+    assert export.all_radio.text().endswith("images downloaded so far")
+    export.reject()
     fakeweb.config.latency = 0.0
     qtbot.waitUntil(lambda: view.job.status == "completed", timeout=CRAWL_MS)
     assert view.counters["running"].text() == view.counters["queued"].text() == "0"
