@@ -4,7 +4,8 @@ Refresh tokens rotate: each one carries its family (one sign-in) and its own id,
 holds the one id that may be exchanged next, and the exchange is a single conditional UPDATE,
 so two uses of one token cannot both win. A token that loses (copied, or replayed after
 rotation) revokes its whole family: whoever holds the newer token loses it too, which is the
-point (the OAuth security practice, RFC 9700). Access tokens stay stateless: they end with their short lifetime.
+point (the OAuth security practice, RFC 9700). Access tokens stay stateless: they end with
+their short lifetime.
 """
 
 from __future__ import annotations
