@@ -100,6 +100,21 @@ def test_a_booking_is_when_the_oldest_query_leaves_the_window(
     assert 110 < later[2] <= 120
 
 
+def test_a_slot_too_far_off_is_said_not_taken(
+    make_limiter: Callable[[str], SearchLimiter],
+) -> None:
+    limiter = make_limiter("1/minute")
+    engine = fresh_engine()
+    assert limiter.book(engine, within=0) == 0  # free now: taken
+    # The next slot is a minute off: asked with within=0 it is said each time, never taken,
+    # so the crawl's next booking still gets that first later slot.
+    said = [limiter.book(engine, within=0) for _ in range(3)]
+    assert all(50 < wait <= 60 for wait in said)
+    taken = limiter.book(engine)
+    assert 50 < taken <= 60
+    assert 110 < limiter.book(engine) <= 120
+
+
 def test_rates_per_engine(make_limiter_with_rates) -> None:
     limiter = make_limiter_with_rates(lambda engine: "1/minute" if engine.startswith("slow")
                                       else "100/minute")

@@ -123,12 +123,10 @@ async def _checked(engine: Engine, session: aiohttp.ClientSession, query: str, t
     """The check, if the engine's search quota has a slot free now."""
     if limiter is not None:
         try:
-            wait = await asyncio.to_thread(limiter.book, engine.name)
+            wait = await asyncio.to_thread(limiter.book, engine.name, 0.0)
         except ServiceDown as exc:
             return EngineHealth(engine.name, FAILED, message=f"{engine.name}: {exc}")
-        if wait > 0:
-            # The far slot stays booked, unused (a booking cannot be given back): the
-            # quota holds, at the cost of that one slot.
+        if wait > 0:  # no slot free now; the later one is left to the crawl
             rate = limiter.rates(engine.name)
             return EngineHealth(
                 engine.name, QUOTA_USED,

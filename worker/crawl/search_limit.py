@@ -64,13 +64,16 @@ class SearchLimiter(ABC):
     def limit(self, engine: str) -> tuple[int, float]:
         return _parse(self.rates(engine))
 
-    def book(self, engine: str) -> float:
-        """Take the earliest query slot for ``engine``: seconds until it (0: now)."""
+    def book(self, engine: str, within: float | None = None) -> float:
+        """Take the earliest query slot for ``engine``: seconds until it (0: now). With
+        ``within``, a slot further off than that is only said, not taken: a caller that
+        would not use it (the engine health check) leaves it to the crawl."""
         amount, window = self.limit(engine)
-        return self._book(engine, amount, window)
+        return self._book(engine, amount, window, -1.0 if within is None else within)
 
     @abstractmethod
-    def _book(self, engine: str, amount: int, window: float) -> float: ...
+    def _book(self, engine: str, amount: int, window: float, within: float) -> float:
+        """``within`` < 0: take the slot however far off."""
 
     @abstractmethod
     def clear(self, engine: str) -> None:
@@ -80,7 +83,8 @@ class SearchLimiter(ABC):
         """Release connections held by the back end."""
 
 
-# KEYS[1]: the engine's sorted set of send times. ARGV: amount, window, a unique member.
+# KEYS[1]: the engine's sorted set of send times. ARGV: amount, window, a unique member, and
+# how far off a slot may be to be taken (negative: any).
 # Redis's own clock, so hosts whose clocks differ still share one schedule.
 _BOOK = """
 local amount, window = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -94,6 +98,8 @@ if redis.call('ZCARD', KEYS[1]) >= amount then
   local back = redis.call('ZRANGE', KEYS[1], -amount, -amount, 'WITHSCORES')
   if tonumber(back[2]) + window > at then at = tonumber(back[2]) + window end
 end
+local within = tonumber(ARGV[4])
+if within >= 0 and at - now > within then return tostring(at - now) end
 redis.call('ZADD', KEYS[1], at, ARGV[3])
 redis.call('EXPIRE', KEYS[1], math.ceil(at - now + window) + 1)
 return tostring(at - now)
@@ -110,12 +116,12 @@ class RedisSearchLimiter(SearchLimiter):
         self.client = redis.Redis.from_url(storage_url)
         self.script = self.client.register_script(_BOOK)
 
-    def _book(self, engine: str, amount: int, window: float) -> float:
+    def _book(self, engine: str, amount: int, window: float, within: float) -> float:
         from redis.exceptions import RedisError
 
         try:
             delay = self.script(keys=[_KEY.format(engine)],
-                                args=[amount, window, uuid.uuid4().hex])
+                                args=[amount, window, uuid.uuid4().hex, within])
         except (RedisError, OSError) as exc:
             raise ServiceDown("Redis (search rate limit)", str(exc) or type(exc).__name__) \
                 from exc
@@ -146,13 +152,14 @@ class FileSearchLimiter(SearchLimiter):
         name = keyword_slug(engine)
         return self.state_dir / f"{name}.json", self.state_dir / f"{name}.lock"
 
-    def _book(self, engine: str, amount: int, window: float) -> float:
+    def _book(self, engine: str, amount: int, window: float, within: float) -> float:
         state, lock = self._paths(engine)
         with FileLock(lock, timeout=self.lock_timeout):
             now = time.time()
             stamps = sorted(t for t in _read_stamps(state) if t > now - window)
             at = next_slot(stamps, now, amount, window)
-            _write_stamps(state, [*stamps, at])
+            if within < 0 or at - now <= within:
+                _write_stamps(state, [*stamps, at])
         return at - now
 
     def clear(self, engine: str) -> None:
