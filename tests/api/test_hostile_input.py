@@ -148,6 +148,10 @@ def test_a_token_for_a_user_that_does_not_exist_gets_401_on_writes(server, anon)
         headers = {"Authorization": f"Bearer {token}"}
         r = anon.post("/jobs", json=job_body(), headers=headers)
         assert small_error(r, 401)["detail"] == "Could not validate credentials"
+    # Reads trust a token without a lookup, but not one no user id can match.
+    token = make_token(secret, 2**40, "access", timedelta(minutes=5))
+    r = anon.get("/jobs", headers={"Authorization": f"Bearer {token}"})
+    assert small_error(r, 401)["detail"] == "Could not validate credentials"
 
 
 def test_long_details_are_cut(user):

@@ -46,9 +46,12 @@ def current_user_id(
     if creds is None or creds.scheme.lower() != "bearer":
         raise unauthorized("Not authenticated")
     try:
-        return read_token(request.app.state.secret, creds.credentials, "access")
+        user_id = read_token(request.app.state.secret, creds.credentials, "access")
     except TokenError as exc:
         raise unauthorized(str(exc)) from None
+    if not 1 <= user_id <= MAX_ID:  # no such user, and no query may take it as a parameter
+        raise unauthorized("Could not validate credentials")
+    return user_id
 
 
 DB = Annotated[Session, Depends(get_db)]
@@ -58,7 +61,7 @@ UserId = Annotated[int, Depends(current_user_id)]
 def existing_user_id(user_id: UserId, db: DB) -> int:
     """The token's user, checked to still exist: writes use this, so a valid token of a
     removed account gets 401 rather than a foreign-key error."""
-    if not 1 <= user_id <= MAX_ID or db.get(User, user_id) is None:
+    if db.get(User, user_id) is None:
         raise unauthorized("Could not validate credentials")
     return user_id
 
