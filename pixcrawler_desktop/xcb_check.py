@@ -112,8 +112,9 @@ def install_commands(missing: Sequence[Library], manager: str | None) -> list[st
 def message(missing: Sequence[Library], manager: str | None) -> str:
     names = ", ".join(f"{lib.soname} (package {lib.apt if manager != 'dnf' else lib.dnf})"
                       for lib in missing)
+    them = "them" if len(missing) > 1 else "it"
     lines = [f"PixCrawler cannot open its window: Qt's X11 (xcb) support needs {names}, "
-             "which this system lacks. Install it with:", ""]
+             f"which this system lacks. Install {them} with:", ""]
     lines += [f"  {command}" for command in install_commands(missing, manager)]
     lines += ["", "then start PixCrawler again. (The `pixcrawler` command-line tool works "
                   "without it.)"]

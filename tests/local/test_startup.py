@@ -3,6 +3,8 @@ Qt's "could not load the Qt platform plugin xcb" abort into the command that fix
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 from importlib import metadata
@@ -106,6 +108,24 @@ def test_the_real_loader():
     with pytest.raises(OSError):
         xcb_check.dlopen("libpixcrawler-no-such-library.so.7")
     xcb_check.dlopen("libc.so.6")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Qt's xcb plugin is Linux's")
+def test_the_check_agrees_with_qt():
+    """Qt itself, on xcb with a display that is not there, saying what its plugin loader did:
+    the plugin fails to load, naming a library the check found missing, exactly when the
+    check finds one; else it loads and gets as far as the display."""
+    env = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY", "XAUTHORITY")}
+    env.update(QT_QPA_PLATFORM="xcb", DISPLAY=":97", QT_DEBUG_PLUGINS="1")
+    done = run([sys.executable, "-c", "from PySide6.QtWidgets import QApplication; "
+                "QApplication([])"], env)
+    assert done.returncode != 0
+    missing = [lib.soname for lib in xcb_check.missing_libraries()]
+    refused = re.search(r"libqxcb\.so: (\S+): cannot open shared object file", done.stderr)
+    if missing:
+        assert refused is not None and refused.group(1) in missing, done.stderr[-3000:]
+    else:
+        assert refused is None and "could not connect to display" in done.stderr
 
 
 def test_the_app_exits_with_the_code_and_the_command(tmp_path):
