@@ -3,7 +3,7 @@
 # VENV=<folder> sets up another environment (scripts/build.sh uses .venv-build).
 #
 # Installs only when something changed: a stamp per extras in the environment
-# (<venv>/.pixcrawler-setup-<extras>) holds pyproject.toml's hash and the environment's Python;
+# (<venv>/.pixcrawler-setup-<extras>) holds pyproject.toml's checksum and the environment's Python;
 # when both still match, nothing runs (run.sh calls this on every launch; pip alone takes
 # seconds even with nothing to do). The install is editable, so source changes never need it.
 # Delete the stamp (or the environment) to force a reinstall. Quiet: pip's and setuptools'
@@ -26,9 +26,10 @@ fi
 
 stamp_file="$venv/.pixcrawler-setup-${extras:-none}"
 # The environment's Python: the interpreter it runs and its pyvenv.cfg (version, home), read
-# without starting Python, which alone costs a loaded machine half a second.
-python_id="$(readlink -f "$venv/bin/python") $(sha256sum < "$venv/pyvenv.cfg" | cut -c1-16)"
-stamp="$(sha256sum pyproject.toml | cut -d' ' -f1) $python_id"
+# without starting Python, which alone costs a loaded machine half a second. cksum is POSIX
+# (macOS has no sha256sum) and tells any edit apart, which is all a stamp needs.
+python_id="$(readlink -f "$venv/bin/python") $(cksum < "$venv/pyvenv.cfg")"
+stamp="$(cksum < pyproject.toml) $python_id"
 [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp" ] && exit 0
 
 echo "setup: installing PixCrawler into $venv (the first time, and when pyproject.toml changes) …" >&2
