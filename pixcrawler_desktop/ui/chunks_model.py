@@ -29,7 +29,7 @@ def chunk_progress(chunk: Chunk) -> int:
 
 def chunk_tooltip(chunk: Chunk) -> str:
     lines = [
-        f"{chunk.keyword} × {chunk.engine}: {chunk.status}",
+        f"{chunk.keyword} × {chunk.engine}: {roles.CHUNK_STATES.get(chunk.status, chunk.status)}",
         f"{chunk.downloaded} of {chunk.target} images downloaded",
         f"{chunk.duplicates_skipped} duplicates skipped, "
         f"{chunk.failed_downloads} downloads failed",
@@ -43,12 +43,32 @@ def chunk_tooltip(chunk: Chunk) -> str:
     return "\n".join(lines)
 
 
+def cell_state(chunk: Chunk, paused: bool = False) -> str:
+    """What a cell shows: the chunk's status, except "waiting" while its engine's search
+    quota holds it back, and "paused" for a cancelled chunk of a job paused at quit (the app
+    pauses by cancelling, see ui.pause)."""
+    if chunk_wait(chunk) is not None:
+        return "waiting"
+    if paused and chunk.status == "cancelled":
+        return "paused"
+    return chunk.status
+
+
 class ChunkGridModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._keywords: list[str] = []
         self._engines: list[str] = []
         self._cells: dict[tuple[int, int], Chunk] = {}
+        self._paused = False
+
+    def set_paused(self, paused: bool) -> None:
+        """The job was paused at quit: its cancelled chunks show as paused."""
+        if paused != self._paused:
+            self._paused = paused
+            if self._cells:
+                self.dataChanged.emit(self.index(0, 0),
+                                      self.index(self.rowCount() - 1, self.columnCount() - 1))
 
     def set_shape(self, keywords: list[str], engines: list[str]) -> None:
         """A new job: new rows and columns, no chunk data yet."""
@@ -128,6 +148,8 @@ class ChunkGridModel(QAbstractTableModel):
             return chunk_progress(chunk)
         if role == roles.STATUS:
             return chunk.status
+        if role == roles.CELL_STATE:
+            return cell_state(chunk, self._paused)
         if role == roles.OBJECT:
             return chunk
         if role == roles.WARNINGS:

@@ -9,10 +9,11 @@ from PySide6.QtCore import (
     QPoint,
     QPointF,
     QRect,
+    QRectF,
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
@@ -47,13 +48,15 @@ class ProgressBarDelegate(QStyledItemDelegate):
 
 def paint_bar(painter: QPainter, option: QStyleOptionViewItem, rect: QRect, percent: int,
               color: QColor, text: str,
-              align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter) -> None:
-    """A rounded track filled to `percent` in `color`, with `text` centred on it."""
+              align: Qt.AlignmentFlag = Qt.AlignmentFlag.AlignCenter, track: int = 38) -> None:
+    """A rounded track (opacity `track` of 255) filled to `percent` in `color`, with `text`
+    on it."""
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     painter.setPen(Qt.PenStyle.NoPen)
-    track = QColor(color)
-    track.setAlpha(38)
+    track_color = QColor(color)
+    track_color.setAlpha(track)
+    track = track_color
     painter.setBrush(track)
     painter.drawRoundedRect(rect, 4, 4)
     if percent > 0:
@@ -65,6 +68,28 @@ def paint_bar(painter: QPainter, option: QStyleOptionViewItem, rect: QRect, perc
     painter.setPen(option.palette.color(QPalette.ColorRole.Text))
     painter.drawText(rect.adjusted(6, 0, -6, 0), align, text)
     painter.restore()
+
+
+def paint_outline(painter: QPainter, option: QStyleOptionViewItem, rect: QRect, color: QColor,
+                  text: str) -> None:
+    """A dashed, unfilled cell: something that has not begun (a queued chunk)."""
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(color, 1, Qt.PenStyle.DashLine))
+    painter.setBrush(Qt.BrushStyle.NoBrush)
+    painter.drawRoundedRect(QRectF(rect).adjusted(0.5, 0.5, -0.5, -0.5), 4, 4)
+    painter.setPen(option.palette.color(QPalette.ColorRole.Text))
+    painter.drawText(rect.adjusted(6, 0, -6, 0),
+                     Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+    painter.restore()
+
+
+def legend_html(states: dict[str, str] | None = None) -> str:
+    """The chunk grid's legend: a swatch in each state's colour and its word."""
+    states = states or roles.CHUNK_STATES
+    return "&nbsp;&nbsp; ".join(
+        f'<span style="color:{roles.STATUS_COLORS[state]}">■</span>&nbsp;{word}'
+        for state, word in states.items())
 
 
 def paint_caution(painter: QPainter, rect: QRect) -> None:
@@ -92,14 +117,17 @@ class ChunkCellDelegate(QStyledItemDelegate):
     a warning sign when the server left warnings on the chunk (details in the tooltip)."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        status = index.data(roles.STATUS)
+        state = index.data(roles.CELL_STATE) or "pending"
         rect = option.rect.adjusted(2, 2, -2, -2)
         text = index.data(Qt.ItemDataRole.DisplayRole) or ""
-        if status in ("failed", "cancelled"):
-            text = f"{text}  {status}"
-        paint_bar(painter, option, rect, int(index.data(roles.PROGRESS) or 0),
-                  roles.status_color(status or "pending"), text,
-                  Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft)
+        if state in ("failed", "cancelled", "paused"):
+            text = f"{text}  {state}"
+        color = roles.status_color(state)
+        if state != "pending":  # a queued chunk is an empty outline; any other is tinted
+            paint_bar(painter, option, rect, int(index.data(roles.PROGRESS) or 0), color, text,
+                      Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, track=70)
+        else:
+            paint_outline(painter, option, rect, color, text)
         if index.data(roles.WARNINGS):
             paint_caution(painter, rect)
         if option.state & QStyle.StateFlag.State_Selected:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -110,7 +110,6 @@ class GalleryView(QWidget):
 
     def _build(self) -> None:
         self.keyword_combo = QComboBox(objectName="keyword_filter")
-        self.keyword_combo.setMinimumContentsLength(14)
         self.keyword_combo.currentIndexChanged.connect(
             lambda _: self.proxy.set_keyword(self.keyword_combo.currentData()))
         self.outcome_combo = QComboBox(objectName="outcome_filter")
@@ -138,6 +137,14 @@ class GalleryView(QWidget):
         self.folder_button = QPushButton("Show in folder", objectName="show_in_folder")
         self.folder_button.setIcon(themed_icon("folder"))
         self.folder_button.clicked.connect(self.show_current_in_folder)
+        # the bar fits a 640 px window: combos shrink to a few letters (their lists stay
+        # full width) and the counts give way before any button does
+        for combo in (self.keyword_combo, self.outcome_combo, self.review_combo):
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(7)
+        for label in (self.count_label, self.review_label):  # whole when there is room
+            label.setMinimumWidth(40)
         bar = QHBoxLayout()
         bar.addWidget(self.keyword_combo)
         bar.addWidget(self.outcome_combo)
@@ -209,6 +216,11 @@ class GalleryView(QWidget):
         empty.addStretch(1)
         self.list_area.addWidget(self.no_match)
         content = QWidget()
+        # narrower than the bar's buttons with their words: they show only their icons
+        # (resizeEvent), so the window still fits 640 px
+        content.setMinimumWidth(560)
+        self._button_texts = {self.open_button: "Open", self.folder_button: "Show in folder"}
+        self._compact = False
         layout = QVBoxLayout(content)
         layout.setContentsMargins(10, 8, 10, 8)
         layout.addLayout(bar)
@@ -217,6 +229,20 @@ class GalleryView(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(self.placeholder)
+        self._enable_buttons()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._set_compact(event.size().width() < 800)
+
+    def _set_compact(self, compact: bool) -> None:
+        """Open and Show in folder as icons only (their words in the tooltip), or in full."""
+        if compact == self._compact:
+            return
+        self._compact = compact
+        for button, text in self._button_texts.items():
+            button.setText("" if compact else text)
+            button.setAccessibleName(text)
         self._enable_buttons()
 
     # -- public ---------------------------------------------------------------------------
@@ -420,9 +446,12 @@ class GalleryView(QWidget):
         """The buttons and an open context menu follow the same state (the file is looked up
         in the background, so a menu opened at once learns it a moment later)."""
         self.open_button.setEnabled(self.view.currentIndex().isValid())
+        self.open_button.setToolTip("Open the selected image (Enter); ←/→ and Space move on")
         tip = (str(self._local_path) if self._local_path
                else "Available for images of a server on this computer "
                     "(set its data folder in Settings)")
+        if self._compact:
+            tip = f"Show in folder: {tip}"
         for control in (self.folder_button, self._folder_action):
             if control is not None:
                 control.setEnabled(self._local_path is not None)
@@ -436,9 +465,22 @@ class GalleryView(QWidget):
             return
         if self.dialog is not None:
             self.dialog.close()
+        server, data_dir = self.client.base_url, self.data_dir or self.settings.local_data_dir
         self.dialog = ImageDialog(self.client, self.runner, image, self._local_path,
-                                  show_in_folder, self)
+                                  show_in_folder, self, step=self.step,
+                                  locate=lambda i: local_file(server, data_dir, i.file_path))
         self.dialog.show()
+
+    def step(self, delta: int) -> Image | None:
+        """Make the image `delta` places on (in the grid's order) the current one, for the
+        viewer's ←/→; None past either end."""
+        row = self.view.currentIndex().row() + delta
+        if not 0 <= row < self.proxy.rowCount():
+            return None
+        index = self.proxy.index(row, 0)
+        self.view.setCurrentIndex(index)
+        self.view.scrollTo(index)
+        return index.data(roles.OBJECT)
 
     def show_current_in_folder(self) -> None:
         if self._local_path is not None:
@@ -540,6 +582,8 @@ class GalleryView(QWidget):
         reviewed, loaded = self.reviewer.counts()
         self.review_label.setText(f"{reviewed} of {max(loaded, self.total)} reviewed"
                                   if loaded else "")
+        for label in (self.count_label, self.review_label):  # cut short in a narrow window
+            label.setToolTip(label.text())
         self._enable_buttons()
 
     def _no_match_text(self, known: int) -> str:

@@ -41,7 +41,7 @@ from pixcrawler_desktop.client.models import (
 from pixcrawler_desktop.client.quota import job_wait
 from pixcrawler_desktop.ui import roles
 from pixcrawler_desktop.ui.chunks_model import ChunkGridModel
-from pixcrawler_desktop.ui.delegates import ChunkCellDelegate
+from pixcrawler_desktop.ui.delegates import ChunkCellDelegate, legend_html
 from pixcrawler_desktop.ui.forms import role_label
 from pixcrawler_desktop.ui.jobs_model import fold_progress
 from pixcrawler_desktop.ui.tasks import TaskRunner
@@ -133,6 +133,10 @@ class JobView(QWidget):
         self.grid.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.grid.verticalHeader().setDefaultSectionSize(28)
         self.grid.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.legend = role_label(legend_html(), "subtle", name="chunk_legend")
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setToolTip("What the colours of the chunk cells mean; a dashed cell is "
+                               "queued, a filled part is the share downloaded")
         self.warnings_label = role_label("", "caution", name="chunk_warnings")
         self.warnings_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.warnings_label.hide()
@@ -156,6 +160,7 @@ class JobView(QWidget):
         layout.addLayout(counters)
         layout.addWidget(self.progress_bar)
         layout.addWidget(self.grid, 1)
+        layout.addWidget(self.legend)
         layout.addWidget(self.wait_label)
         layout.addWidget(self.warnings_label)
         layout.addWidget(self.validation_box)
@@ -206,6 +211,7 @@ class JobView(QWidget):
 
     def set_paused(self, since: datetime | None) -> None:
         """The shown job was paused at quit (at `since`), or is not (None)."""
+        self.chunk_model.set_paused(since is not None)
         if since != self.paused_since:
             self.paused_since = since
             if self.job is not None:

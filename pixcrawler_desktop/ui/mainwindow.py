@@ -8,13 +8,14 @@ unreachable.
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
@@ -40,7 +41,7 @@ from pixcrawler_desktop.client.quota import least_time_sentence
 from pixcrawler_desktop.ui import resources, roles
 from pixcrawler_desktop.ui.actions import JobActions
 from pixcrawler_desktop.ui.connection import Reconnector
-from pixcrawler_desktop.ui.errors import describe
+from pixcrawler_desktop.ui.errors import describe, unreachable
 from pixcrawler_desktop.ui.export_dialog import ExportDialog
 from pixcrawler_desktop.ui.gallery import GalleryView
 from pixcrawler_desktop.ui.jobs_model import with_status
@@ -134,6 +135,19 @@ class MainWindow(QMainWindow):
         file_menu.addAction("&Quit", self.close).setShortcut("Ctrl+Q")
         job_menu = menu.addMenu("&Job")
         self.actions.fill_menu(job_menu, with_new=False)
+        view_menu = menu.addMenu("&View")
+        # Alt+digit switches the tabs (Ctrl+1..3 are the validation levels); Ctrl+F finds a
+        # job by name
+        self.progress_action = view_menu.addAction(
+            themed_icon("progress"), "&Progress", lambda: self.show_tab(self.job_view))
+        self.progress_action.setShortcut("Alt+1")
+        self.gallery_action = view_menu.addAction(
+            themed_icon("gallery"), "&Gallery", lambda: self.show_tab(self.gallery))
+        self.gallery_action.setShortcut("Alt+2")
+        view_menu.addSeparator()
+        self.search_action = view_menu.addAction(themed_icon("search"), "&Find job…",
+                                                 self.focus_search)
+        self.search_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
         server_menu = menu.addMenu("&Server")
         self.local_action = server_menu.addAction(themed_icon("settings"), "&Local server…",
                                                   self.open_local_server)
@@ -145,6 +159,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="job_tabs")
         self.tabs.addTab(self.job_view, themed_icon("progress"), "Progress")
         self.tabs.addTab(self.gallery, themed_icon("gallery"), "Gallery")
+        self.tabs.setTabToolTip(0, "The job's progress and chunk grid (Alt+1)")
+        self.tabs.setTabToolTip(1, "The job's images (Alt+2)")
         splitter = QSplitter(Qt.Orientation.Vertical, objectName="splitter")
         splitter.addWidget(self.jobs)
         splitter.addWidget(self.tabs)
@@ -182,6 +198,19 @@ class MainWindow(QMainWindow):
         self.sign_out_action.setIcon(themed_icon("signout"))
         self.tabs.setTabIcon(0, themed_icon("progress"))
         self.tabs.setTabIcon(1, themed_icon("gallery"))
+        self.progress_action.setIcon(themed_icon("progress"))
+        self.gallery_action.setIcon(themed_icon("gallery"))
+        self.search_action.setIcon(themed_icon("search"))
+
+    def show_tab(self, page: QWidget) -> None:
+        """Progress or Gallery (Alt+1, Alt+2), with the keyboard focus in it."""
+        self.tabs.setCurrentWidget(page)
+        (self.gallery.view if page is self.gallery else self.job_view.grid).setFocus()
+
+    def focus_search(self) -> None:
+        """Ctrl+F: type a job's name at once."""
+        self.jobs.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.jobs.search.selectAll()
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"PixCrawler — {self.user.email} on {self.client.base_url}")
@@ -309,7 +338,8 @@ class MainWindow(QMainWindow):
     def _went_offline(self, exc: ConnectionLost) -> None:
         if not self.offline:
             self.offline = True
-            self._show_message(f"{exc.detail}. Reconnecting…", "statusError")
+            self._show_message(f"{unreachable(exc, self.client.base_url)} Reconnecting…",
+                               "statusError")
             self._set_connection_text("Offline")
         self.reconnector.start()
 
@@ -584,10 +614,30 @@ class MainWindow(QMainWindow):
         if self.theme is not None:
             self.theme.set_choice(self.settings.theme)
 
+    def about_text(self) -> str:
+        """The About box: what a bug report needs (versions) and where the data is."""
+        from pixcrawler_desktop.version import about
+
+        meta, facts = resources.metadata(), about()
+        data_dir = str(self.local_server.data_dir) if self.local_server is not None \
+            else facts["data_dir"]
+        rows = [("Version", facts["version"]),
+                ("Qt", f"{facts['qt']} (PySide6 {facts['pyside']})"),
+                ("Python", facts["python"]), ("Data folder", data_dir),
+                ("Server", self.client.base_url)]
+        table = "".join(f"<tr><td>{html.escape(k)}:&nbsp;</td><td>{html.escape(v)}</td></tr>"
+                        for k, v in rows)
+        return (f"<b>{html.escape(meta['application'])} {html.escape(facts['version'])}</b>"
+                f"<br>{html.escape(meta['description'])}<br><br><table>{table}</table>")
+
     def _about(self) -> None:
-        meta = resources.metadata()
-        QMessageBox.about(self, "About PixCrawler",
-                          f"<b>{meta['application']}</b><br>{meta['description']}")
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "About PixCrawler", self.about_text(),
+                          QMessageBox.StandardButton.Close, self)
+        box.setObjectName("about")
+        box.setIconPixmap(resources.pixmap("app", 64))
+        box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dialog = box
+        box.open()
 
     # -- closing --------------------------------------------------------------------------
     def shutdown(self) -> None:

@@ -15,6 +15,7 @@ STATUS = USER + 4      # job or chunk status string
 OUTCOME = USER + 5     # image validation status
 KEYWORD = USER + 6     # image keyword
 WARNINGS = USER + 7    # a chunk's warnings (list of str)
+CELL_STATE = USER + 8  # a chunk cell's state as shown: a status, "waiting" or "paused"
 
 STATUS_COLORS = {
     "pending": "#9ca3af",
@@ -23,6 +24,13 @@ STATUS_COLORS = {
     "failed": "#dc2626",
     "cancelled": "#d97706",
     "paused": "#7c3aed",  # cancelled at quit to go on later (ui.pause): not a server status
+    "waiting": "#0d9488",  # a chunk held back by its engine's search quota (a cell state)
+}
+# The chunk grid's states in the order of its legend, with the words it uses for them.
+CHUNK_STATES = {
+    "pending": "queued", "waiting": "waiting for quota", "running": "running",
+    "completed": "completed", "failed": "failed", "cancelled": "cancelled",
+    "paused": "paused",
 }
 
 OUTCOMES = ("valid", "invalid", "duplicate", "pending")

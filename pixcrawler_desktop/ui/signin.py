@@ -161,9 +161,17 @@ class SignInDialog(QDialog):
         self.sign_in_button = QPushButton("Sign in", objectName="sign_in")
         self.sign_in_button.setDefault(True)
         self.sign_in_button.clicked.connect(lambda: self.submit(create=False))
+        # shown after a failure that trying again may fix (no server answered, the local
+        # server did not start); it repeats that same attempt
+        self.retry_button = QPushButton("Retry", objectName="retry")
+        self.retry_button.setToolTip("Try the same server again")
+        self.retry_button.clicked.connect(self._retry)
+        self.retry_button.hide()
+        self._again: Callable[[], object] | None = None
         buttons = QHBoxLayout()
         buttons.addWidget(self.status_label, 1)
         buttons.addStretch(1)
+        buttons.addWidget(self.retry_button)
         buttons.addWidget(self.create_button)
         buttons.addWidget(self.sign_in_button)
 
@@ -217,7 +225,8 @@ class SignInDialog(QDialog):
 
     def _server_changed(self, text: str) -> None:
         """Show what the chosen server needs: an account for an address, nothing for
-        "This computer"."""
+        "This computer". An error about the previous choice goes: it no longer applies."""
+        self._clear_errors()
         local = is_local(text)
         for widget in (self.email_edit, self.password_edit):
             self.form.setRowVisible(widget.parentWidget(), not local)
@@ -253,6 +262,7 @@ class SignInDialog(QDialog):
             return False
         client = self.client_factory(server, self.store)
         store = self.store
+        self._again = self.try_resume
         self._busy(True, f"Signing in as {email}…")
 
         def work() -> tuple[bool, User | None]:
@@ -287,7 +297,8 @@ class SignInDialog(QDialog):
     def submit(self, *, create: bool) -> None:
         if not self.sign_in_button.isEnabled():
             return  # a request is already out
-        self.errors.clear()
+        self._clear_errors()
+        self._again = lambda: self.submit(create=create)
         if self.is_local():
             self._start_local()
             return
@@ -311,7 +322,8 @@ class SignInDialog(QDialog):
 
     def _start_local(self, *, resuming: bool = False) -> None:
         """Start (or join) the backend on this computer off the UI thread, then sign in."""
-        self.errors.clear()
+        self._clear_errors()
+        self._again = self._start_local
         self._busy(True, "Starting the local server…")
         local, factory, store = self.local, self.client_factory, self.store
 
@@ -348,6 +360,7 @@ class SignInDialog(QDialog):
         else:
             self.errors.set("server", f"Could not sign in to the server on this computer: "
                                       f"{describe(exc)}")
+        self.retry_button.show()
 
     def _check(self, server: str, email: str, password: str, create: bool) -> bool:
         ok = True
@@ -384,10 +397,12 @@ class SignInDialog(QDialog):
 
     def _show_error(self, exc: BaseException) -> None:
         from pixcrawler_desktop.client.errors import ApiError, AuthError, ConnectionLost
-        from pixcrawler_desktop.ui.errors import describe
+        from pixcrawler_desktop.ui.errors import describe, technical, unreachable
 
         if isinstance(exc, ConnectionLost):
-            self.errors.set("server", exc.detail)
+            self.errors.set("server", unreachable(exc, self.server_text()))
+            self.errors.fields["server"].error.setToolTip(technical(exc))
+            self.retry_button.show()
         elif isinstance(exc, AuthError):
             self.errors.set("password", exc.detail)
             self.password_edit.selectAll()
@@ -399,9 +414,19 @@ class SignInDialog(QDialog):
         else:
             self.errors.set_general(describe(exc))
 
+    def _clear_errors(self) -> None:
+        self.errors.clear()
+        self.errors.fields["server"].error.setToolTip("")
+        self.retry_button.hide()
+
+    def _retry(self) -> None:
+        """The attempt that failed, once more (Retry)."""
+        if self._again is not None and self.sign_in_button.isEnabled():
+            self._again()
+
     def _busy(self, busy: bool, text: str = "") -> None:
         for widget in (self.server_box, self.email_edit, self.password_edit, self.keep_check,
-                       self.create_button, self.sign_in_button):
+                       self.create_button, self.sign_in_button, self.retry_button):
             widget.setEnabled(not busy)
         self.status_label.setText(text)
         self.status_label.setVisible(busy and bool(text))

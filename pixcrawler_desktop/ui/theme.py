@@ -6,9 +6,9 @@ and on Windows before 11 ignores the system's dark mode; the stylesheet only add
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QGuiApplication, QPainter, QPalette, QPen
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleOption, QWidget
 
 from pixcrawler_desktop.ui import resources
 
@@ -34,6 +34,39 @@ _COLORS = {
     },
 }
 _DISABLED_TEXT = {"light": "#9ca3af", "dark": "#6b7280"}
+# the edge of check boxes and radio buttons: Fusion draws it a shade darker than the window,
+# which on a dark window is black on near-black (unchecked boxes all but vanished)
+_INDICATOR_EDGE = {"light": None, "dark": "#9ca3af"}
+_INDICATORS = (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+               QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+               QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+
+
+class IndicatorStyle(QProxyStyle):
+    """Fusion, with a visible edge round check boxes and radio buttons when `edge` is set."""
+
+    def __init__(self) -> None:
+        super().__init__("Fusion")
+        self.edge: QColor | None = None
+
+    def drawPrimitive(self, element: QStyle.PrimitiveElement, option: QStyleOption,
+                      painter: QPainter, widget: QWidget | None = None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if self.edge is None or element not in _INDICATORS:
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        edge = QColor(self.edge)
+        if not option.state & QStyle.StateFlag.State_Enabled:
+            edge.setAlpha(110)
+        painter.setPen(QPen(edge, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = QRectF(option.rect).adjusted(0.5, 0.5, -0.5, -0.5)
+        if element == QStyle.PrimitiveElement.PE_IndicatorRadioButton:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRoundedRect(rect, 2, 2)
+        painter.restore()
 
 
 def palette(scheme: str) -> QPalette:
@@ -61,7 +94,8 @@ class Theme(QObject):
         self._app = app
         self._choice = choice
         self.scheme = ""
-        app.setStyle("Fusion")
+        self.style = IndicatorStyle()
+        app.setStyle(self.style)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._system_changed)
         self.apply()
 
@@ -78,6 +112,8 @@ class Theme(QObject):
         if scheme == self.scheme:
             return
         self.scheme = scheme
+        edge = _INDICATOR_EDGE[scheme]
+        self.style.edge = QColor(edge) if edge else None
         self._app.setPalette(palette(scheme))
         self._app.setStyleSheet(resources.stylesheet(scheme))
         self.changed.emit(scheme)

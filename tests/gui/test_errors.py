@@ -98,7 +98,7 @@ def test_server_down_then_back_reconnects(qtbot, server, users, make_controller)
     stop_api(server)
     try:
         click_action(qtbot, window, "refresh")
-        wait_status(qtbot, window, f"Cannot reach the server at {server.api_url}",
+        wait_status(qtbot, window, f"No PixCrawler server at {server.api_url}: is it running?",
                     "Reconnecting")
         assert window.connection.text() == "Offline" or \
             window.connection.text().startswith("Offline, retrying")
