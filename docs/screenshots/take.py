@@ -5,7 +5,8 @@
 It runs the real app on "This computer" (its own API and worker, in a temporary data folder)
 against the tests' fake web, so no real site is asked, and walks through the states the
 README shows: the first window, the quit question, a job paused at quit at the next launch,
-and a gallery whose filter hides every image. Takes about half a minute.
+a gallery whose filter hides every image, review mode, and a job whose chunks wait for an
+engine's search quota (wikimedia is held to 1 query a minute for it). Takes about a minute.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def main() -> None:
                                          QSettings.Format.IniFormat))
         env = fakeweb.engine_env()
         env["PIXCRAWLER_SEARCH_RATE_LIMIT"] = "6000/minute"
+        env["PIXCRAWLER_ENGINE_WIKIMEDIA_SEARCH_RATE"] = "1/minute"  # for the waiting job
 
         # -- the first window -------------------------------------------------------------
         controller, window = launch(app, settings, env, theme)
@@ -122,6 +124,31 @@ def main() -> None:
         gallery.outcome_combo.setCurrentIndex(gallery.outcome_combo.findData("invalid"))
         wait(lambda: gallery.list_area.currentWidget() is gallery.no_match)
         save(window, "gallery-no-match.png")
+
+        # -- review mode: a few decisions made from the keyboard -------------------------------
+        gallery.clear_filters()
+        wait(lambda: gallery.proxy.rowCount() == len(gallery.model.images()))
+        wait(lambda: gallery.thumbnails.loaded_count() >= min(12, gallery.proxy.rowCount()))
+        gallery.review_button.setChecked(True)
+        for decision in ("accepted", "accepted", "rejected"):
+            gallery.reviewer.decide(decision)
+        wait(lambda: gallery.reviewer.counts()[0] >= 3)
+        save(window, "review-mode.png")
+        gallery.review_button.setChecked(False)
+
+        # -- a job whose chunks wait for an engine's search quota ------------------------------
+        client = window.client
+        owls = client.create_job("Owls", ["snowy owl", "barn owl", "tawny owl", "eagle owl"],
+                                 ["bing", "wikimedia"], 30)
+        client.start(owls.id)
+        window.refresh_jobs()
+        wait(lambda: window.jobs.model.job(owls.id) is not None)
+        window.jobs.select(owls.id)
+        window.tabs.setCurrentWidget(window.job_view)
+        wait(lambda: window.job_view.wait_label.isVisible())
+        wait(lambda: window.jobs.model.job(owls.id).downloaded_images >= 30)
+        save(window, "waiting-job.png")
+        client.cancel(owls.id)
         controller.shutdown()
 
 
