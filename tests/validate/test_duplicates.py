@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from tests.validate import corpus as c
 from worker.validate import duplicates
 from worker.validate.checks import check_image
-from worker.validate.hashing import distance
+from worker.validate.hashing import NearHashes, distance, near_hashes
 from worker.validate.result import ImageCheck
 from worker.validate.thresholds import Thresholds
 
@@ -170,7 +171,8 @@ def _random_checks(rng: random.Random, count: int) -> list[tuple[int, ImageCheck
 
 def _brute_force_groups(items, max_distance: int) -> list[set[int]]:
     """The grouping rule written plainly over every pair: exact copies move together; units
-    are taken largest first (sizes in 10 % classes), then most matched, then lowest id, and
+    are taken largest first (in tiers: within 1.25× of a tier's largest), then most matched,
+    then largest, then lowest id, and
     each keeps every free unit that matches it directly (no chaining)."""
     eligible = {i: ch for i, ch in items if not set(ch.issues) & {"too_small"}}
     units: dict[str, list[int]] = {}
@@ -186,12 +188,15 @@ def _brute_force_groups(items, max_distance: int) -> list[set[int]]:
 
     matched = {h: {o for o in heads if o != h and close(h, o)} for h in heads}
 
-    def size(i: int) -> int:
-        area = eligible[i].area
-        return -round(math.log(area) / math.log(1.1))
+    # Tiers: the largest unit opens one, which takes every unit at least 1/1.25 its size.
+    tier, floor = {}, math.inf
+    for head in sorted(heads, key=lambda h: (-eligible[h].area, h)):
+        if eligible[head].area < floor:
+            floor = eligible[head].area / 1.25
+        tier[head] = floor
 
     groups, taken = [], set()
-    for head in sorted(heads, key=lambda h: (size(h), -len(matched[h]), h)):
+    for head in sorted(heads, key=lambda h: (-tier[h], -len(matched[h]), -eligible[h].area, h)):
         if head in taken:
             continue
         taken.add(head)
@@ -236,3 +241,36 @@ def test_groups_do_not_chain() -> None:
     assert {i: (d.code, d.keeper, d.distance) for i, d in found.items()} == {
         2: ("near_duplicate", 1, 8)}
     assert found[2].means == (duplicates.DCT_HASH,)
+
+
+def test_among_near_equal_sizes_the_most_matched_is_kept() -> None:
+    """A bordered copy a tenth larger (its border not trimmed to the pixel) matches only the
+    original; the original matches every copy. The original keeps the group, so no copy is
+    left out for matching only it; a step of fixed size classes used to keep the bordered one."""
+    original = 0
+    copies = [original ^ (0xFF << shift) for shift in (8, 16, 24)]  # 8 bits from it, 16 apart
+    bordered = original ^ 0xFF
+    items = [(1, ImageCheck(phash=original, area=1000)), (2, ImageCheck(phash=bordered, area=1100))]
+    items += [(3 + i, ImageCheck(phash=value, area=950)) for i, value in enumerate(copies)]
+    assert find_duplicates(items, "slow", DEFAULT) == {
+        i: ("near_duplicate", 1) for i in (2, 3, 4, 5)}
+    # far apart in size, the larger one is kept even if it matches fewer
+    items[1] = (2, ImageCheck(phash=bordered, area=2000))
+    found = find_duplicates(items, "slow", DEFAULT)
+    assert found[1] == ("near_duplicate", 2) and 2 not in found
+
+
+def test_near_hashes_round_trip_and_older_rows_decode() -> None:
+    image = c.photo(62, (320, 240)).convert("L")
+    bordered = ImageOps.expand(image, 20, fill=255)
+    for picture, trimmed in ((image, False), (bordered, True)):
+        hashes = near_hashes(picture)
+        assert (hashes.trimmed is not None) == trimmed and hashes.centre is not None
+        text = hashes.encode()
+        assert NearHashes.decode(text) == replace(hashes, content_share=1.0)
+        # rows written before the centre view: plain, mirror (and the trimmed two)
+        parts = text.split(".")
+        old = NearHashes.decode(".".join(parts[:2] + parts[3:]))
+        assert old.centre is None and old.plain == hashes.plain
+        assert old.trimmed == hashes.trimmed
+    assert 0.7 < near_hashes(bordered).content_share < 0.8  # 320×240 inside 360×280

@@ -20,6 +20,8 @@ pytestmark = pytest.mark.skipif(not rp.available(), reason="needs the test extra
 EDITS = ["re-encode q35", "crop 10%", "rotate 5°", "mirror", "letterbox", "pillarbox",
          "border", "watermark"]
 ORIGINALS = 10
+MOTION_FLOOR = 14
+"""Of 20 photos streaked by 4 % of their width: 15 are caught (the bench: 0.79 of 126)."""
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +59,29 @@ def test_edited_copies_are_found_and_distinct_photos_are_not_paired(near_set) ->
     truth = {frozenset(p) for p in combinations(range(len(names)), 2)
              if names[p[0]].split("/")[0] == names[p[1]].split("/")[0]}
     assert not predicted - truth, [sorted(names[i] for i in p) for p in predicted - truth]
-    # Issue 17 asks 0.9 over all pairs; copy-to-copy pairs hold only when both copies match
-    # the kept image, and this slice reaches about 0.78 (see bench/validate_real.py).
-    assert len(predicted & truth) / len(truth) >= 0.75
+    # issue 17's bars: 0.9 over all pairs (copy-to-copy pairs included), 0.9 for each of
+    # mirrors, bars, borders, rotations up to 5° and crops up to 10 %. Watermarks have no bar of
+    # their own; on low-contrast tiles (the retina) a white label moves the DCT hash too far.
+    assert len(predicted & truth) / len(truth) >= 0.9
     index = {name: i for i, name in enumerate(names)}
     for edit in EDITS:
         hits = sum(frozenset((index[f"{i}/original"], index[f"{i}/{edit}"])) in predicted
                    for i in range(ORIGINALS))
-        # crop 10 %, rotation 5° and watermarks are under the issue's 0.9 yet: floors only
-        assert hits >= 6 if edit in ("crop 10%", "rotate 5°", "watermark") else hits >= 9, edit
+        assert hits >= (8 if edit == "watermark" else 9), edit
     # every duplicate says why
     for dup in found.values():
         assert dup.means and dup.distance >= 0
 
 
 def test_blurry_means_blurred(photos: list, tmp_path: Path) -> None:
-    sharp = blurred = 0
+    flagged = {"sharp": 0, "focus": 0, "motion": 0}
     for i, (_, image) in enumerate(photos[:20]):
-        a = c_save(tmp_path, f"{i}-sharp.jpg", rp.jpeg(image, 90))
-        b = c_save(tmp_path, f"{i}-focus.jpg", rp.jpeg(rp.blur(image, "focus"), 90))
-        sharp += "blurry" in check_image(a, "slow").issues
-        blurred += "blurry" in check_image(b, "slow").issues
-    assert sharp <= 1  # at most 5 % false warnings on sharp photos, smooth subjects included
-    assert blurred >= 18
+        for kind in flagged:
+            copy = image if kind == "sharp" else rp.blur(image, kind)
+            path = c_save(tmp_path, f"{i}-{kind}.jpg", rp.jpeg(copy, 90))
+            flagged[kind] += "blurry" in check_image(path, "slow").issues
+    assert flagged["sharp"] <= 1, flagged  # at most 5 %, smooth subjects included
+    assert flagged["focus"] >= 18, flagged
+    assert flagged["motion"] >= MOTION_FLOOR, flagged
+    clock = c_save(tmp_path, "clock.jpg", rp.jpeg(rp.load(rp.REAL_BLUR), 90))
+    assert "blurry" in check_image(clock, "slow").issues  # a real motion-blurred photo

@@ -14,7 +14,7 @@ from PIL import Image, UnidentifiedImageError
 
 from worker.crawl import magic
 from worker.validate import issues as codes
-from worker.validate.hashing import near_hashes, trim_box
+from worker.validate.hashing import near_hashes
 from worker.validate.header import Header, open_image, pillow_plugin, read_header
 from worker.validate.measures import sharpness, tone
 from worker.validate.pixels import decode
@@ -150,19 +150,21 @@ def _check_pixels(
     if level != "slow":
         return
     luminance = decoded.analysis.getchannel(0)
-    laplacian_var, detail_ratio = sharpness(luminance)
-    result.metrics["laplacian_var"] = round(laplacian_var, 1)
-    result.metrics["detail_ratio"] = round(detail_ratio, 3)
-    if laplacian_var < thresholds.blurry_below or detail_ratio < thresholds.blurry_ratio_below:
+    sharp = sharpness(luminance)
+    result.metrics["laplacian_var"] = round(sharp.laplacian_var, 1)
+    result.metrics["detail_ratio"] = round(sharp.detail_ratio, 3)
+    result.metrics["streak_ratio"] = round(sharp.streak_ratio, 3)
+    result.metrics["anisotropy"] = round(sharp.anisotropy, 3)
+    streaked = (sharp.anisotropy < thresholds.blurry_anisotropy_below
+                and sharp.streak_ratio < thresholds.blurry_streak_below)
+    if (sharp.laplacian_var < thresholds.blurry_below
+            or sharp.detail_ratio < thresholds.blurry_ratio_below or streaked):
         result.add(codes.BLURRY)
     hashes = near_hashes(luminance, header.orientation)
     result.phash = hashes.plain.p
     result.metrics["near_hashes"] = hashes.encode()
     if hashes.trimmed is not None:
-        left, top, right, bottom = trim_box(luminance)
-        width, height = luminance.size
-        result.metrics["content_share"] = round((right - left) * (bottom - top)
-                                                / (width * height), 3)
+        result.metrics["content_share"] = round(hashes.content_share, 3)
 
 
 def _describe(exc: BaseException) -> str:

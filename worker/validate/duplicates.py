@@ -9,15 +9,21 @@ match on their perceptual hashes (:mod:`worker.validate.hashing`) in one of two 
   the 64 DCT bits into 4 bands of 16; by the pigeonhole principle two hashes within ``t`` bits
   agree within ``t // 4`` bits on at least one band, so each hash probes, per band, only the
   few 16-bit keys that close to its own, joined against the sorted band values with numpy.
-- **three hashes agree** (loose): the pictures as they are, each of the three hashes within
-  ``2 t`` bits and their sum within ``near_duplicate_agree_bits`` of 192. Crops and small
-  rotations land here; unrelated photos almost never have all three close at once. Checked
-  block by block with numpy (each image against the later ones), since at this distance a
-  band index would return most pairs anyway.
+- **three hashes agree** (loose): each of the three hashes within ``2 t`` bits and their sum
+  within ``near_duplicate_agree_bits`` of 192, comparing the pictures as they are, their
+  centres (a 10 % frame left out) or, when either has borders, the pictures inside them. Crops,
+  small rotations and watermarks land here (the centre leaves out the filled corners of a
+  rotation, the lost edges of a crop and a corner label); unrelated photos almost never have
+  all three close at once. Checked block by block with numpy, the DCT hash of every pair first
+  and the two others only where it is close, since at this distance a band index would return
+  most pairs anyway.
 
-Groups do not chain: images are taken largest first (ties: lowest id); each not yet grouped one
-keeps a group, and joins to it every not yet grouped image that matches *it* directly. So A~B
-and B~C never pull C into A's group when A and C are far apart. Exact copies (equal digests, a
+Groups do not chain: each not yet grouped image, in order, keeps a group and joins to it every
+not yet grouped image that matches *it* directly. So A~B and B~C never pull C into A's group
+when A and C are far apart. The order is largest first, in size tiers (within 1.25× of the
+tier's largest: a bordered copy whose border is not trimmed to the pixel is not larger), and
+within a tier the image most others match first: the original rather than one of its edits,
+whose group then holds every copy that matches the original. Exact copies (equal digests, a
 transitive relation) move as one.
 
 Only images that are valid so far (warnings allowed) take part: an invalid image can never be
@@ -29,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import combinations
 from typing import NamedTuple
 
@@ -42,6 +48,12 @@ from worker.validate.thresholds import HASH_BITS, Level, Thresholds
 
 _BANDS = 4
 _BAND_BITS = HASH_BITS // _BANDS
+_TIER = 1.25
+"""Sizes within this factor of their tier's largest count as equal when groups pick keepers."""
+_CENTRE_AGREE = 0.85
+"""Share of ``near_duplicate_agree_bits`` that centre views must stay within: a centre shows
+less of a picture, so unrelated ones come closer (two synthetic photos at 47 of 192; real
+photos lost one crop of 15 % of 600 copies at this share)."""
 _BLOCK = 256
 """Rows compared at once in the loose pass (against 4× as many columns): a few MB of arrays
 for any job size."""
@@ -51,6 +63,7 @@ MIRROR = "mirror"
 BORDERS_TRIMMED = "borders_trimmed"
 DCT_HASH = "dct_hash"
 HASHES_AGREE = "three_hashes_agree"
+CENTRE = "centre_crop"
 EXACT_PIXELS = "same_pixels"
 
 
@@ -109,10 +122,12 @@ def find_duplicates(
                     edges[x][y] = match
     result: dict[int, Duplicate] = {}
     grouped: set[int] = set()
-    # Largest first (sizes within 10 % count as equal: a letterboxed copy whose bars are not
-    # trimmed to the pixel is not larger); among equals, the one most others match, which is
-    # the original rather than one of its edits, so the group holds every copy matching it.
-    order = sorted(members, key=lambda i: (_size_class(checks, i), -len(edges.get(i, ())), i))
+    # Largest first, in tiers: sizes within ``_TIER`` of a tier's largest count as equal (a
+    # bordered copy whose border is not trimmed to the pixel is not larger); within a tier, the
+    # one most others match first, which is the original rather than one of its edits, so its
+    # group holds every copy that matches it.
+    tier = _tiers(checks, members)
+    order = sorted(members, key=lambda i: (tier[i], -len(edges.get(i, ())), _rank(checks, i)))
     for head in order:
         if head in grouped:
             continue
@@ -139,10 +154,18 @@ def _rank(checks: dict[int, ImageCheck], image_id: int) -> tuple[int, int]:
     return (-round(check.area * share), image_id)
 
 
-def _size_class(checks: dict[int, ImageCheck], image_id: int) -> int:
-    """Minus the picture's area (bars and borders not counted) in steps of 10 %."""
-    area = -_rank(checks, image_id)[0]
-    return -round(math.log(area) / math.log(1.1)) if area > 0 else 0
+def _tiers(checks: dict[int, ImageCheck], heads: Iterable[int]) -> dict[int, int]:
+    """Unit → its size tier: the largest unit opens tier 0, which takes every unit at least
+    1 / ``_TIER`` of its size; the next unit opens tier 1, and so on. Tiers start at real sizes,
+    so two copies a few percent apart never fall on either side of a fixed step."""
+    out: dict[int, int] = {}
+    number, floor = -1, math.inf
+    for head in sorted(heads, key=lambda i: _rank(checks, i)):
+        area = -_rank(checks, head)[0]
+        if area < floor:
+            number, floor = number + 1, area / _TIER
+        out[head] = number
+    return out
 
 
 def near_matches(
@@ -152,6 +175,8 @@ def near_matches(
     t = thresholds.near_duplicate_max_distance
     views: list[tuple[int, HashSet | None, int, tuple[str, ...]]] = []
     plains: list[tuple[int, HashSet]] = []
+    centres: list[tuple[int, HashSet]] = []
+    contents: list[tuple[int, HashSet, bool]] = []
     for image_id, check in items:
         encoded = check.metrics.get("near_hashes")
         if isinstance(encoded, str) and encoded:
@@ -163,11 +188,23 @@ def near_matches(
                 views.append((image_id, hashes.trimmed_mirror, hashes.trimmed_mirror.p,
                               (BORDERS_TRIMMED, MIRROR)))
             plains.append((image_id, hashes.plain))
+            contents.append((image_id, hashes.content, hashes.trimmed is not None))
+            if hashes.centre is not None:
+                centres.append((image_id, hashes.centre))
         elif check.phash is not None:  # a row from before the extra hashes
             views.append((image_id, None, check.phash, ()))
     yield from _strict_matches(views, t)
-    if thresholds.near_duplicate_agree_bits > 0:
-        yield from _agreeing_matches(plains, 2 * t, thresholds.near_duplicate_agree_bits)
+    total = thresholds.near_duplicate_agree_bits
+    if total <= 0:
+        return
+    each = 2 * t
+    yield from _agreeing_matches(plains, plains, each, total, (HASHES_AGREE,))
+    yield from _agreeing_matches(centres, centres, each, int(total * _CENTRE_AGREE),
+                                 (CENTRE, HASHES_AGREE))
+    # Borders trimmed: only pairs with a trimmed side; the rest were compared as is above.
+    trimmed = [(image_id, h) for image_id, h, cut in contents if cut]
+    yield from _agreeing_matches(trimmed, [(i, h) for i, h, _ in contents], each, total,
+                                 (BORDERS_TRIMMED, HASHES_AGREE))
 
 
 def _strict_matches(
@@ -200,22 +237,40 @@ def _strict_matches(
 
 
 def _agreeing_matches(
-    plains: list[tuple[int, HashSet]], each: int, total: int
+    rows: list[tuple[int, HashSet]], cols: list[tuple[int, HashSet]], each: int, total: int,
+    means: tuple[str, ...],
 ) -> Iterator[tuple[int, int, _Match]]:
-    if len(plains) < 2:
+    """Pairs of a row image and a column image (``rows is cols``: each pair once) whose three
+    hashes are each within ``each`` bits and together within ``total``.
+
+    Every pair is looked at, block by block, but only its DCT hashes at first: one XOR and one
+    popcount per pair in numpy. The few pairs within ``each`` there (a percent or two of
+    unrelated photos) have their difference hashes compared. At this distance an index would
+    return most pairs anyway; this way 50,000 images take seconds per view."""
+    if not rows or not cols:
         return
-    ids = [image_id for image_id, _ in plains]
-    hashes = np.array([(h.p, h.d, h.v) for _, h in plains], dtype=np.uint64)
-    n = len(ids)
-    for i0 in range(0, n, _BLOCK):
-        rows_block = hashes[i0:i0 + _BLOCK]
-        for j0 in range(i0, n, 4 * _BLOCK):
-            cols_block = hashes[j0:j0 + 4 * _BLOCK]
-            bits = np.bitwise_count(rows_block[:, None, :] ^ cols_block[None, :, :])
-            close = (bits.max(axis=2) <= each) & (bits.sum(axis=2, dtype=np.int32) <= total)
-            for r, c in zip(*(axis.tolist() for axis in np.nonzero(close)), strict=True):
-                if j0 + c > i0 + r:  # each pair once, never an image with itself
-                    yield ids[i0 + r], ids[j0 + c], _Match(int(bits[r, c, 0]), (HASHES_AGREE,))
+    same = rows is cols
+    row_ids, col_ids = [i for i, _ in rows], [i for i, _ in cols]
+    row_h = np.array([(h.p, h.d, h.v) for _, h in rows], dtype=np.uint64)
+    col_h = row_h if same else np.array([(h.p, h.d, h.v) for _, h in cols], dtype=np.uint64)
+    row_p, col_p = np.ascontiguousarray(row_h[:, 0]), np.ascontiguousarray(col_h[:, 0])
+    for i0 in range(0, len(rows), _BLOCK):
+        block_p = row_p[i0:i0 + _BLOCK, None]
+        for j0 in range(i0 if same else 0, len(cols), 8 * _BLOCK):
+            dct = np.bitwise_count(block_p ^ col_p[None, j0:j0 + 8 * _BLOCK])
+            r, c = np.nonzero(dct <= each)
+            if same:
+                later = j0 + c > i0 + r  # each pair once, never an image with itself
+                r, c = r[later], c[later]
+            if not len(r):
+                continue
+            rest = np.bitwise_count(row_h[i0 + r, 1:] ^ col_h[j0 + c, 1:])
+            bits = dct[r, c]
+            ok = (rest.max(axis=1) <= each) & (bits + rest.sum(axis=1, dtype=np.int32) <= total)
+            for x, y, d in zip((i0 + r[ok]).tolist(), (j0 + c[ok]).tolist(), bits[ok].tolist(),
+                               strict=True):
+                if row_ids[x] != col_ids[y]:
+                    yield row_ids[x], col_ids[y], _Match(d, means)
 
 
 def cross_group_pairs(hashed: Sequence[tuple[str, int]], max_distance: int) -> int:
@@ -247,12 +302,13 @@ def _candidate_pairs(values: np.ndarray, max_distance: int) -> Iterator[tuple[in
     for band in range(_BANDS):
         keys = ((values >> np.uint64(band * _BAND_BITS)) & np.uint64(0xFFFF)).astype(np.int64)
         order = np.argsort(keys, kind="stable")
-        sorted_keys = keys[order]
+        # Where each 16-bit key's run starts in ``order`` and how long it is: two lookups per
+        # probe instead of two binary searches.
+        run = np.bincount(keys, minlength=1 << _BAND_BITS)
+        first = np.cumsum(run) - run
         for mask in masks:
             probes = keys ^ mask
-            lo = np.searchsorted(sorted_keys, probes, "left")
-            hi = np.searchsorted(sorted_keys, probes, "right")
-            counts = hi - lo
+            lo, counts = first[probes], run[probes]
             total = int(counts.sum())
             if total == 0:
                 continue

@@ -8,6 +8,7 @@ in Python or numpy for them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -44,14 +45,29 @@ def tone(ycbcr: Image.Image) -> Tone:
     )
 
 
-def sharpness(luminance: Image.Image) -> tuple[float, float]:
-    """(variance of the 4-neighbour Laplacian, that variance over the gradient's).
+class Sharpness(NamedTuple):
+    laplacian_var: float
+    """Variance of the 4-neighbour Laplacian."""
+    detail_ratio: float
+    """That variance over the gradient's: falls with blur whatever the subject."""
+    streak_ratio: float
+    """The same ratio along rows or along columns, whichever is lower."""
+    anisotropy: float
+    """The lower of those two over the higher: near 1 unless detail is missing one way."""
 
-    The variance alone mostly measures how much texture a scene has: sharp photos of smooth
-    subjects (a retina, the moon, cells) score as low as blurred ones. The ratio does not
-    depend on contrast or texture: blur removes the finest detail first, so the second
-    derivative falls faster than the first, and blurred photos score below sharp ones of any
-    subject."""
+
+def sharpness(luminance: Image.Image) -> Sharpness:
+    """How much fine detail the picture has, overall and along rows and columns.
+
+    The Laplacian's variance alone mostly measures how much texture a scene has: sharp photos
+    of smooth subjects (a retina, the moon, cells) score as low as blurred ones. Its ratio to
+    the gradient's does not depend on contrast or texture: blur removes the finest detail
+    first, so the second derivative falls faster than the first, and blurred photos score
+    below sharp ones of any subject. Motion blur removes detail along one direction only, which
+    the overall ratio averages away; the ratio along rows and along columns shows it (low along
+    the streak, high across it). Both come from the same differences, so the directions cost
+    two more variances; diagonal directions would have doubled the time of this function, and
+    a diagonal streak lowers both and the overall ratio anyway."""
     width, height = luminance.size
     if max(width, height) > SHARPNESS_SIDE:
         ratio = SHARPNESS_SIDE / max(width, height)
@@ -59,14 +75,17 @@ def sharpness(luminance: Image.Image) -> tuple[float, float]:
         luminance = luminance.resize(size, Image.Resampling.BOX)
     grey = np.asarray(luminance, dtype=np.float32)
     if grey.shape[0] < 3 or grey.shape[1] < 3:
-        return 0.0, 0.0
-    laplacian = grey[1:-1, :-2] + grey[1:-1, 2:]  # in place from here: this runs per image
-    laplacian += grey[:-2, 1:-1]
-    laplacian += grey[2:, 1:-1]
-    laplacian -= 4 * grey[1:-1, 1:-1]
+        return Sharpness(0.0, 0.0, 0.0, 1.0)
+    across, down = np.diff(grey, axis=1), np.diff(grey, axis=0)
+    across2, down2 = np.diff(across, axis=1), np.diff(down, axis=0)
+    across_var, down_var = _variance(across), _variance(down)
+    along = (_variance(across2) / (across_var + 1.0), _variance(down2) / (down_var + 1.0))
+    laplacian = across2[1:-1]
+    laplacian += down2[:, 1:-1]  # in place: across2 is not needed any more
     variance = _variance(laplacian)
-    gradient = (_variance(np.diff(grey, axis=1)) + _variance(np.diff(grey, axis=0))) / 2
-    return variance, variance / (gradient + 1.0)
+    detail = variance / ((across_var + down_var) / 2 + 1.0)
+    low, high = min(along), max(along)
+    return Sharpness(variance, detail, low, low / high if high else 1.0)
 
 
 def _variance(values: np.ndarray) -> float:

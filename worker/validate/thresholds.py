@@ -61,6 +61,15 @@ class Thresholds:
     coarse, so the ratio falls whatever the subject: on real photos (bench/validate_real.py)
     sharp ones score 1.5 and up (5th percentile), smooth subjects included, and photos blurred
     by 1.2 % of their size 1.45 and below."""
+    blurry_anisotropy_below: float = 0.45
+    """``blurry`` (motion blur) when the sharpness ratio along rows or columns, whichever is
+    lower, is under this share of the other, and under ``blurry_streak_below`` too. On real
+    photos (bench/validate_real.py) this caught 78 % of photos streaked by 4 % of their width
+    (the ratio over the whole frame alone: 25 %) and the real motion-blurred clock, with no
+    more false warnings on sharp photos; 0 turns it off."""
+    blurry_streak_below: float = 1.0
+    """The lower of the two directional ratios under which a strongly one-sided picture counts
+    as motion blurred: sharp photos with strong stripes keep enough detail along them."""
     blurry_below: float = 0.0
     """Variance of the Laplacian (same grey image) under which an image is ``blurry`` too; 0,
     the default, leaves it to the ratio. An absolute limit (it was 120) mostly measured how
