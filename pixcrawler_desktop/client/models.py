@@ -87,6 +87,53 @@ def requested_filters(filters: Filters) -> dict[str, object]:
     return wanted
 
 
+class FailedBy(_Model):
+    """Failed downloads by reason (the server's breakdown)."""
+
+    timeout: int = 0
+    not_image: int = 0
+    too_large: int = 0
+    robots: int = 0
+    optout: int = 0  # the owner opted out (X-Robots-Tag noai, noindex, ...)
+    http: int = 0
+    network: int = 0
+    other: int = 0
+
+
+class TookOver(_Model):
+    chunk_id: int
+    engine: str
+    images: int
+
+
+class Shortfall(_Model):
+    """Where the images went: downloaded + duplicates + filtered + failed = the results the
+    engine gave; ran_out / blocked / search_failed: images no result was there for."""
+
+    downloaded: int = 0
+    results: int = 0
+    ran_out: int = 0
+    blocked: int = 0
+    search_failed: int = 0
+    filtered: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    failed_by: FailedBy = Field(default_factory=lambda: FailedBy())
+
+
+class ChunkBreakdown(Shortfall):
+    target: int = 0
+    share: int = 0  # its own share of the keyword (target minus what it took over)
+    search_end: str | None = None  # "ran_out" | "blocked" | "failed" once its search ended
+    took_over: list[TookOver] = Field(default_factory=list)
+
+
+class JobBreakdown(Shortfall):
+    wanted: int = 0  # max_images × keywords
+    targets: int = 0
+    topped_up: int = 0  # images moved to another engine of the same keyword (fill)
+
+
 class Job(_Counts):
     id: int
     name: str
@@ -100,6 +147,7 @@ class Job(_Counts):
     cancelled_chunks: int
     created_at: datetime
     finished_at: datetime | None = None
+    breakdown: JobBreakdown | None = None  # where the images went (servers before issue 19: None)
 
 
 class Progress(_Counts):
@@ -130,6 +178,7 @@ class Chunk(_Model):
     # While it waits for its engine's search quota: when its booked query goes, and for what.
     waiting_until: datetime | None = None
     waiting_for: str | None = None
+    breakdown: ChunkBreakdown | None = None  # where its target went (older servers: None)
 
 
 class WaitingChunk(_Model):

@@ -4,6 +4,7 @@ sink stands in for the database task glue."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import threading
@@ -37,6 +38,7 @@ class MemorySink:
         self.records_after_cancel_seen = 0
         self.cancel_polls = 0
         self.duplicates = 0  # found by the runner itself
+        self.filtered = 0  # results the runner's filters removed
         self.waits: list[float] = []  # quota waits noted for users
         self._lock = threading.Lock()
 
@@ -53,7 +55,8 @@ class MemorySink:
                 self.cancel_seen = True
             return self.cancel_requested
 
-    def record_batch(self, images, failures, duplicates: int, place) -> list[str | None] | None:
+    def record_batch(self, images, failures, duplicates: int, place,
+                     filtered: int = 0) -> list[str | None] | None:
         found: list[str | None] = []
         new = []
         with self._lock:
@@ -73,6 +76,7 @@ class MemorySink:
                 self.cancel_requested = True
             self.failures.extend(failures)
             self.duplicates += duplicates
+            self.filtered += filtered
         return found
 
 
@@ -129,6 +133,11 @@ def temp_files(data_dir: Path) -> list[Path]:
     return list((data_dir / "jobs" / "1" / ".tmp").iterdir())
 
 
+def counts(outcome: ChunkOutcome) -> ChunkOutcome:
+    """The outcome without where its search stands (results seen, cursor): its counts."""
+    return dataclasses.replace(outcome, results=0, search=None, search_end=None)
+
+
 def assert_disk_matches_sink(data_dir: Path, keyword: str, sink: MemorySink) -> None:
     """Every recorded image is on disk under its path with its bytes, and nothing else is."""
     on_disk = {p.relative_to(data_dir).as_posix() for p in files_of(data_dir, keyword)}
@@ -144,7 +153,7 @@ def test_reaches_target(web: FakeWeb, tmp_path: Path, engine: str) -> None:
     sink = MemorySink()
     outcome = chunk(web, tmp_path, "red panda", 12, sink, engine=engine)
 
-    assert outcome == ChunkOutcome(downloaded=12)
+    assert counts(outcome) == ChunkOutcome(downloaded=12)
     assert len(sink.images) == 12
     assert_disk_matches_sink(tmp_path, "red panda", sink)
     for image in sink.images:
@@ -179,7 +188,7 @@ def test_resume_skips_recorded_ranks(web: FakeWeb, tmp_path: Path) -> None:
 
 def test_already_complete_chunk_does_nothing(web: FakeWeb, tmp_path: Path) -> None:
     sink = MemorySink(recorded={rank: f"http://x/{rank}" for rank in range(5)})
-    assert chunk(web, tmp_path, "done", 5, sink) == ChunkOutcome()
+    assert counts(chunk(web, tmp_path, "done", 5, sink)) == ChunkOutcome()
     assert web.hits() == 0
 
 
@@ -204,11 +213,16 @@ def test_failed_downloads_are_reported_and_replaced(web: FakeWeb, tmp_path: Path
     outcome = chunk(web, tmp_path, "mixed", 8, sink, max_retries=0)
 
     assert outcome.downloaded == 8 and outcome.error is None
-    reasons = dict(sink.failures)
+    reasons = {f.url: f.message for f in sink.failures}
     assert outcome.failed == len(sink.failures) == 3
     assert reasons[web.result_image_url("mixed", 1)] == "HTTP 404"
     assert reasons[web.result_image_url("mixed", 3)] == "not an image (HTML page)"
     assert reasons[web.result_image_url("mixed", 4)].startswith("truncated")
+    # and the breakdown's machine-readable reason of each
+    assert {f.url: f.reason for f in sink.failures} == {
+        web.result_image_url("mixed", 1): "http", web.result_image_url("mixed", 3): "not_image",
+        web.result_image_url("mixed", 4): "network"}
+    assert outcome.failed_by == {"http": 1, "not_image": 1, "network": 1}
     assert not {1, 3, 4} & {image.rank for image in sink.images}
     assert_disk_matches_sink(tmp_path, "mixed", sink)
 
@@ -228,7 +242,7 @@ def test_results_running_out_is_not_an_error(web: FakeWeb, tmp_path: Path) -> No
     web.config.results_per_keyword = 5
     sink = MemorySink()
     outcome = chunk(web, tmp_path, "rare", 20, sink)
-    assert outcome == ChunkOutcome(downloaded=5)
+    assert counts(outcome) == ChunkOutcome(downloaded=5)
     assert_disk_matches_sink(tmp_path, "rare", sink)
 
 
@@ -404,11 +418,12 @@ class FlakyDatabaseSink(MemorySink):
         super().__init__()
         self.outages = outages
 
-    def record_batch(self, images, failures, duplicates: int, place) -> list[str | None] | None:
+    def record_batch(self, images, failures, duplicates: int, place,
+                     filtered: int = 0) -> list[str | None] | None:
         if self.outages > 0:
             self.outages -= 1
             raise ServiceDown("database", "connection refused")
-        return super().record_batch(images, failures, duplicates, place)
+        return super().record_batch(images, failures, duplicates, place, filtered)
 
 
 def test_a_database_outage_is_waited_out_and_nothing_is_lost(web: FakeWeb,
@@ -423,3 +438,29 @@ def test_a_database_outage_is_waited_out_and_nothing_is_lost(web: FakeWeb,
     assert outcome.fault == "database unreachable for 1 s (connection refused)"
     assert outcome.downloaded == 0
     assert_disk_matches_sink(tmp_path, "outage forever", sink)
+
+
+def test_a_short_chunk_accounts_for_every_missing_image(web: FakeWeb, tmp_path: Path) -> None:
+    """The engine has 30 results for a target of 50: every result is stored, a duplicate,
+    filtered or failed (by reason), and the 20 no result was there for are "ran out"."""
+    web.config.results_per_keyword = 30
+    web.config.duplicate_every = 10  # results 10 and 20 repeat earlier bytes
+    web.config.faults["short"] = {2: "status404=1", 5: "html=1", 7: "latency=30"}
+    sink = MemorySink()
+    outcome = chunk(web, tmp_path, "short", 50, sink, max_retries=0, deadline=1.0)
+    assert outcome.results == 30 and outcome.search_end == "ran_out"
+    assert outcome.failed_by == {"http": 1, "not_image": 1, "timeout": 1}
+    assert outcome.duplicates == 2 and outcome.downloaded == 25
+    parts = outcome.downloaded + outcome.duplicates + outcome.too_small + outcome.failed
+    assert parts == outcome.results  # every result is accounted for
+    assert parts + (50 - outcome.results) == 50  # and with what the engine lacked, the target
+    assert outcome.search is not None and outcome.search["next_rank"] == 30
+
+
+def test_blocked_search_says_so(web: FakeWeb, tmp_path: Path) -> None:
+    web.config.blocked.add("bing")
+    try:
+        outcome = chunk(web, tmp_path, "blocked", 10, MemorySink())
+    finally:
+        web.config.blocked.discard("bing")
+    assert outcome.search_end == "blocked" and outcome.results == 0

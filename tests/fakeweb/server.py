@@ -54,6 +54,12 @@ class FakeWebConfig:
     robots_disallow: list[str] = field(default_factory=list)
     # Additive: per-keyword result counts overriding results_per_keyword (e.g. {"nothing": 0}).
     keyword_results: dict[str, int] = field(default_factory=dict)
+    # Additive: per-engine result counts, the most an engine has for any keyword (e.g.
+    # {"bing": 30}: Bing runs out after 30 results).
+    engine_results: dict[str, int] = field(default_factory=dict)
+    # Additive: each engine finds its own images (names carry the engine), so two engines of
+    # one keyword do not return the same bytes.
+    distinct_engines: bool = False
 
 
 def _flag(query: Any, key: str) -> bool:
@@ -198,9 +204,11 @@ class FakeWeb:
         """The exact bytes served for a clean ``/img/{name}.{ext}`` at the current size."""
         return images.render(name, ext, self.config.image_size)
 
-    def result_name(self, keyword: str, index: int) -> str:
-        """Image name of result ``index`` for ``keyword`` (additive helper)."""
-        return f"{pages.slug(keyword)}-{index}"
+    def result_name(self, keyword: str, index: int, engine: str | None = None) -> str:
+        """Image name of result ``index`` for ``keyword`` (additive helper); with
+        ``distinct_engines``, each engine's names start with the engine."""
+        name = f"{pages.slug(keyword)}-{index}"
+        return f"{engine}-{name}" if engine and self.config.distinct_engines else name
 
     def result_image_url(self, keyword: str, index: int) -> str:
         """The image URL the engines report for result ``index`` (faults included)."""
@@ -237,26 +245,30 @@ class FakeWeb:
 
     # ------------------------------------------------------------ for the sites/ modules
 
-    def total(self, keyword: str) -> int:
+    def total(self, keyword: str, engine: str | None = None) -> int:
         """How many results ``keyword`` has (``results_per_keyword`` or its override)."""
-        return self._total(keyword)
+        return self._total(keyword, engine)
 
-    def results(self, keyword: str, start: int, count: int) -> list[pages.Result]:
+    def results(self, keyword: str, start: int, count: int,
+                engine: str | None = None) -> list[pages.Result]:
         """Results ``start`` .. ``start + count`` of ``keyword`` (fewer at the end)."""
-        return self._results(keyword, start, count)
+        return self._results(keyword, start, count, engine)
 
     async def search_delay(self) -> None:
         await self._search_delay()
 
     # ------------------------------------------------------------ results
 
-    def _total(self, keyword: str) -> int:
+    def _total(self, keyword: str, engine: str | None = None) -> int:
         cfg = self.config
-        return max(0, cfg.keyword_results.get(keyword, cfg.results_per_keyword))
+        total = max(0, cfg.keyword_results.get(keyword, cfg.results_per_keyword))
+        if engine in cfg.engine_results:
+            total = min(total, cfg.engine_results[engine])
+        return total
 
-    def _result(self, keyword: str, index: int) -> pages.Result:
+    def _result(self, keyword: str, index: int, engine: str | None = None) -> pages.Result:
         cfg = self.config
-        name = self.result_name(keyword, index)
+        name = self.result_name(keyword, index, engine)
         params: list[str] = []
         fault = cfg.faults.get(keyword, {}).get(index)
         if fault:
@@ -266,7 +278,7 @@ class FakeWeb:
             source = index - 1
             while source > 0 and source % every == 0:  # every=1: all copy result 0
                 source -= 1
-            params.append(urlencode({"same_as": self.result_name(keyword, source)}))
+            params.append(urlencode({"same_as": self.result_name(keyword, source, engine)}))
         query = "&".join(params)
         width, height = cfg.image_size
         url = f"{self._image_base(index)}/img/{name}.jpg" + (f"?{query}" if query else "")
@@ -287,9 +299,10 @@ class FakeWeb:
             return self.base_url
         return f"http://127.0.0.{index % self.image_hosts + 1}:{self.port}"
 
-    def _results(self, keyword: str, start: int, count: int) -> list[pages.Result]:
-        end = min(self._total(keyword), start + max(count, 0))
-        return [self._result(keyword, i) for i in range(max(start, 0), end)]
+    def _results(self, keyword: str, start: int, count: int,
+                 engine: str | None = None) -> list[pages.Result]:
+        end = min(self._total(keyword, engine), start + max(count, 0))
+        return [self._result(keyword, i, engine) for i in range(max(start, 0), end)]
 
     # ------------------------------------------------------------ handlers
 
@@ -453,7 +466,7 @@ class FakeWeb:
         keyword = q.get("q", "")
         first = max(_int(q, "first", 1), 1)  # Bing's offset is 1-based
         count = min(max(_int(q, "count", pages.BING_PAGE_SIZE), 1), 150)
-        return keyword, first, self._results(keyword, first - 1, count)
+        return keyword, first, self._results(keyword, first - 1, count, "bing")
 
     def _bing_gate(self, request: web.Request) -> web.StreamResponse | None:
         if "bing" in self.config.blocked:
@@ -510,7 +523,7 @@ class FakeWeb:
                 text=pages.unrecognisable_page("DuckDuckGo"), content_type="text/html"
             )
         offset = max(_int(q, "s"), 0)
-        results = self._results(keyword, offset, pages.DDG_PAGE_SIZE)
-        has_more = offset + len(results) < self._total(keyword)
+        results = self._results(keyword, offset, pages.DDG_PAGE_SIZE, "duckduckgo")
+        has_more = offset + len(results) < self._total(keyword, "duckduckgo")
         text = pages.ddg_ijs(keyword, results, offset, has_more)
         return web.Response(text=text, content_type="application/json")

@@ -19,6 +19,7 @@ from pydantic import (
 from worker.crawl.engines import ENGINES
 from worker.crawl.filters import COLORS, IMAGE_TYPES, LICENSES
 from worker.db.models import JobStatus, ReviewState
+from worker.shortfall import chunk_breakdown
 
 T = TypeVar("T")
 
@@ -103,6 +104,58 @@ class JobCreate(BaseModel):
         return list(dict.fromkeys(names))
 
 
+class FailedByOut(BaseModel):
+    """Failed downloads by reason."""
+
+    timeout: int = 0
+    not_image: int = Field(0, description="not an image, or a broken one")
+    too_large: int = 0
+    robots: int = Field(0, description="disallowed by robots.txt")
+    optout: int = Field(0, description="the owner opted out (X-Robots-Tag noai, noindex, ...)")
+    http: int = Field(0, description="an HTTP error status")
+    network: int = Field(0, description="connection, DNS or a body cut short")
+    other: int = 0
+
+
+class TookOverOut(BaseModel):
+    chunk_id: int
+    engine: str
+    images: int
+
+
+class ShortfallOut(BaseModel):
+    """Where the images went: downloaded + duplicates + filtered + failed are the results the
+    engine gave; ran_out / blocked / search_failed are the images of the target that no
+    result was there for."""
+
+    downloaded: int
+    results: int = Field(description="Results the engine gave in all")
+    ran_out: int = Field(description="Short because the engine had no more results")
+    blocked: int = Field(description="Short because the engine refused us")
+    search_failed: int = Field(description="Short because a result page could not be read")
+    filtered: int = Field(description="Results our filters removed (min size)")
+    duplicates: int = Field(description="Listed twice, or bytes the job already has")
+    failed: int
+    failed_by: FailedByOut
+
+
+class ChunkBreakdownOut(ShortfallOut):
+    target: int
+    share: int = Field(description="Its own share of the keyword's images (target minus "
+                                   "what it took over)")
+    search_end: Literal["ran_out", "blocked", "failed"] | None = Field(
+        None, description="How its search ended, once it has")
+    took_over: list[TookOverOut] = Field(
+        default_factory=list, description="Shares of other chunks of its keyword it took over "
+                                          "(job option fill)")
+
+
+class JobBreakdownOut(ShortfallOut):
+    wanted: int = Field(description="max_images × keywords")
+    targets: int = Field(description="Sum of the chunks' targets")
+    topped_up: int = Field(description="Images moved to another engine of the same keyword")
+
+
 class JobOut(BaseModel):
     id: int
     name: str
@@ -124,6 +177,8 @@ class JobOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     updated_at: datetime
+    breakdown: JobBreakdownOut | None = Field(
+        None, description="Where the images went, summed over its chunks")
 
 
 class Page(BaseModel, Generic[T]):
@@ -184,6 +239,17 @@ class ChunkOut(BaseModel):
                           "booked query goes (else null)")
     waiting_for: str | None = Field(None, description='What it waits for, e.g. "bing search '
                                                       'quota"')
+    breakdown: ChunkBreakdownOut | None = Field(None, description="Where its target went")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _with_breakdown(cls, data: object) -> object:
+        """A chunk row gets its breakdown from its counters (worker.shortfall)."""
+        if isinstance(data, dict) or not hasattr(data, "failed_downloads"):
+            return data
+        fields = {name: getattr(data, name) for name in cls.model_fields
+                  if name not in ("breakdown", "waiting_for")}
+        return {**fields, "breakdown": chunk_breakdown(data)}
 
     @model_validator(mode="after")
     def _waiting_now(self) -> ChunkOut:

@@ -88,7 +88,8 @@ class Body:
         assert path is not None
         try:
             if not magic.complete(self.format, head[: magic.HEAD_SIZE], tail, self.size):
-                raise DownloadError(f"truncated {self.format}: the body ends mid-image")
+                raise DownloadError(f"truncated {self.format}: the body ends mid-image",
+                                    "not_image")
             width, height = dimensions(self.format, head, data if data is not None else path)
         except BaseException:
             path.unlink(missing_ok=True)
@@ -147,7 +148,8 @@ def dimensions(fmt: str, head: bytes, body: bytes | Path) -> tuple[int | None, i
     try:
         return _size(io.BytesIO(body) if isinstance(body, bytes) else body, plugin)
     except Exception as exc:  # Pillow raises many types for bad headers
-        raise DownloadError(f"unreadable image ({type(exc).__name__}: {exc})") from None
+        raise DownloadError(f"unreadable image ({type(exc).__name__}: {exc})",
+                            "not_image") from None
 
 
 def _size(source: io.BytesIO | Path, plugin: str) -> tuple[int, int]:

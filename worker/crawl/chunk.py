@@ -30,6 +30,7 @@ import shutil
 import time
 from collections import deque
 from collections.abc import Coroutine, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -45,7 +46,9 @@ from worker.crawl.types import (
     ChunkOutcome,
     ChunkSink,
     DownloadError,
+    EngineBlocked,
     EngineError,
+    Failure,
     Fetched,
     LocalWriteError,
     Parked,
@@ -139,8 +142,12 @@ class _ChunkRun:
         self.search_task: asyncio.Task[ResultPage] | None = None
         # Placed but not yet recorded, and the batch being recorded now.
         self.pending: list[StoredImage] = []
-        self.pending_failures: list[tuple[str, str]] = []
+        self.pending_failures: list[Failure] = []
         self.pending_duplicates = 0
+        self.pending_filtered = 0
+        # Downloaded after the target was met: not kept, but not used up either (a later
+        # top-up fetches them again).
+        self.spare: list[tuple[int, Candidate]] = []
         self.flush_task: asyncio.Task[None] | None = None
         self.finished: asyncio.Queue[asyncio.Task[Any]] = asyncio.Queue()
         self.placed: set[str] = set()  # sha256 of images this run placed (dedup without a query)
@@ -150,6 +157,7 @@ class _ChunkRun:
         self.next_rank = 0
         self.exhausted = False
         self.search_error: str | None = None
+        self.search_end: str | None = None  # SEARCH_ENDS, once the search has ended
         self.last_failure: str | None = None
         self.park_after: float | None = None
         self.booked_at: float | None = None  # a query slot booked by an earlier run
@@ -161,10 +169,23 @@ class _ChunkRun:
         self.next_rank = int(state.get("next_rank", 0))
         self.pages = int(state.get("pages", 0))
         self.empty_pages = int(state.get("empty_pages", 0))
+        self.exhausted = bool(state.get("exhausted", False))
+        if self.exhausted:
+            self.search_end = "ran_out"
+        for rank, fields in state.get("queue", ()):
+            self.queue.append((int(rank), Candidate(**fields)))
 
-    def _search_state(self) -> dict[str, Any]:
-        return {"cursor": self.engine.save_cursor(self.cursor), "next_rank": self.next_rank,
-                "pages": self.pages, "empty_pages": self.empty_pages}
+    def _search_state(self, leftover: Sequence[tuple[int, Candidate]] = ()) -> dict[str, Any]:
+        """Where the search stands; ``leftover``: results found but not used, kept with it so
+        a run that goes on from here fetches them first (none is lost between runs)."""
+        state = {"cursor": self.engine.save_cursor(self.cursor), "next_rank": self.next_rank,
+                 "pages": self.pages, "empty_pages": self.empty_pages}
+        if leftover:
+            state["queue"] = [[rank, asdict(c)] for rank, c in sorted(leftover,
+                                                                       key=lambda rc: rc[0])]
+        if self.exhausted and self.search_error is None:
+            state["exhausted"] = True
+        return state
 
     # -- main loop ---------------------------------------------------------------------------
 
@@ -179,6 +200,9 @@ class _ChunkRun:
             return self._finish()
         self.stored = len(self.recorded)
         self.seen_urls = set(self.recorded.values())
+        # Results an earlier run found and did not use; a crashed run may have stored some.
+        self.queue = deque((r, c) for r, c in self.queue if r not in self.recorded)
+        self.seen_urls.update(c.url for _r, c in self.queue)
         if self.stored >= self.target:
             return self.outcome
         watcher = self._start(self._watch_cancel(), "cancel watcher")
@@ -289,7 +313,7 @@ class _ChunkRun:
             self._fault(str(exc))
             return
         except EngineError as exc:
-            self._search_failed(str(exc))
+            self._search_failed(str(exc), "blocked" if isinstance(exc, EngineBlocked) else "failed")
             return
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             self._search_failed(f"{name}: search failed ({type(exc).__name__}: {exc})")
@@ -297,16 +321,21 @@ class _ChunkRun:
         first = self.pages == 0
         self.pages += 1
         if first and not page.candidates:
-            self._search_failed(f"{name}: no results for {self.keyword!r}")
+            self._search_failed(f"{name}: no results for {self.keyword!r}", "ran_out")
             return
         filters = self.engine.filters
         for candidate in page.candidates:
             rank = self.next_rank
             self.next_rank += 1
-            if rank in self.recorded or candidate.url in self.seen_urls:
+            if rank in self.recorded:
+                continue
+            if candidate.url in self.seen_urls:  # the engine listed it twice
+                self.outcome.duplicates += 1
+                self.pending_duplicates += 1
                 continue
             if filters.too_small(candidate.width, candidate.height):
                 self.outcome.too_small += 1
+                self.pending_filtered += 1
                 continue
             self.seen_urls.add(candidate.url)
             self.queue.append((rank, candidate))
@@ -314,9 +343,11 @@ class _ChunkRun:
         self.cursor = page.next_cursor
         if self.cursor is None or self.empty_pages >= MAX_EMPTY_PAGES or self.pages >= MAX_PAGES:
             self.exhausted = True
+            self.search_end = "ran_out"
 
-    def _search_failed(self, message: str) -> None:
+    def _search_failed(self, message: str, end: str = "failed") -> None:
         self.search_error = message
+        self.search_end = end
         self.exhausted = True
         self.outcome.errors.append(message)
 
@@ -329,13 +360,15 @@ class _ChunkRun:
         try:
             fetched = task.result()
         except DownloadError as exc:
-            self._failed(candidate.url, str(exc))
+            self._failed(candidate.url, str(exc), exc.reason)
             return
         except LocalWriteError as exc:
             self._fault(self._write_fault(exc.error))
             return
         if self.cancelled or self.fault is not None or self.stored >= self.target:
             fetched.temp_path.unlink(missing_ok=True)
+            if self.stored >= self.target:
+                self.spare.append((rank, candidate))
             return
         self._keep(rank, candidate, fetched)
 
@@ -348,6 +381,7 @@ class _ChunkRun:
         if self.engine.filters.too_small(fetched.width, fetched.height):
             fetched.temp_path.unlink(missing_ok=True)
             self.outcome.too_small += 1
+            self.pending_filtered += 1
             return
         rel_path = self.storage.relative_path(
             self.keyword, self.engine.name, rank, fetched.sha256, fetched.extension
@@ -358,16 +392,20 @@ class _ChunkRun:
         self.stored += 1
 
     def _unrecorded(self) -> bool:
-        return bool(self.pending or self.pending_failures or self.pending_duplicates)
+        return bool(self.pending or self.pending_failures or self.pending_duplicates
+                    or self.pending_filtered)
 
     async def _flush(self) -> None:
         """Place and record what is pending, in one worker-thread hop (file renames are slow
         enough on some disks to stall the event loop). A database outage is waited out."""
         images, failures, duplicates = self.pending, self.pending_failures, self.pending_duplicates
+        filtered = self.pending_filtered
         self.pending, self.pending_failures, self.pending_duplicates = [], [], 0
+        self.pending_filtered = 0
         try:
             existing = await outlast(
-                lambda: asyncio.to_thread(self._place_and_record, images, failures, duplicates),
+                lambda: asyncio.to_thread(self._place_and_record, images, failures, duplicates,
+                                          filtered),
                 self.outage_limit, "recording images")
         except ChunkFault as exc:
             self._fault(str(exc))
@@ -392,7 +430,8 @@ class _ChunkRun:
             # else: an earlier run recorded this very file; it already counted as stored
 
     def _place_and_record(
-        self, images: list[StoredImage], failures: list[tuple[str, str]], duplicates: int
+        self, images: list[StoredImage], failures: list[Failure], duplicates: int,
+        filtered: int = 0,
     ) -> list[str | None] | None:
         """Record the batch; the sink calls back to move the new images into place within its
         transaction. Should the transaction fail, the placed files go back to their temp
@@ -408,7 +447,7 @@ class _ChunkRun:
                 placed.append(image)
 
         try:
-            return self.sink.record_batch(images, failures, duplicates, place)
+            return self.sink.record_batch(images, failures, duplicates, place, filtered)
         except BaseException:
             for image in placed:
                 self.storage.unplace(image.fetched, image.file_path)
@@ -426,12 +465,13 @@ class _ChunkRun:
             log.error("%s/%r stops: %s", self.engine.name, self.keyword, message)
             self.fault = message
 
-    def _failed(self, url: str, reason: str) -> None:
-        self.pending_failures.append((url, reason))
+    def _failed(self, url: str, message: str, reason: str = "other") -> None:
+        self.pending_failures.append(Failure(url, message, reason))
         self.outcome.failed += 1
-        self.last_failure = reason
+        self.outcome.failed_by[reason] = self.outcome.failed_by.get(reason, 0) + 1
+        self.last_failure = message
         if len(self.outcome.errors) < MAX_LISTED_ERRORS:
-            self.outcome.errors.append(f"{url}: {reason}")
+            self.outcome.errors.append(f"{url}: {message}")
 
     # -- cancellation and shutdown -----------------------------------------------------------
 
@@ -463,6 +503,7 @@ class _ChunkRun:
         tasks: list[asyncio.Task[Any]] = [watcher, *self.downloads]
         if self.search_task is not None:
             tasks.append(self.search_task)
+        self.spare += [*self.downloads.values(), *self.queue]  # found, not used: kept for later
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -491,6 +532,10 @@ class _ChunkRun:
 
     def _finish(self) -> ChunkOutcome:
         outcome = self.outcome
+        outcome.results = self.next_rank
+        outcome.search_end = self.search_end
+        if outcome.parked is None:
+            outcome.search = self._search_state(self.spare)
         outcome.warnings = [
             f"{host}: timed out {self.downloader.options.host_timeouts} times; its other "
             "images were skipped" for host in self.downloader.skipped_hosts]

@@ -109,16 +109,18 @@ class _Clock:
         return self.seconds if self.began is None else self.began + self.seconds - time.monotonic()
 
     def expired(self) -> DownloadError:
-        return DownloadError(f"no complete image within {self.seconds:g} s")
+        return DownloadError(f"no complete image within {self.seconds:g} s", "timeout")
 
 
 class _Retry(Exception):
     """A transient failure; ``retry_after`` is the server's requested delay, if it gave one."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(self, reason: str, retry_after: float | None = None,
+                 kind: str = "network") -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.kind = kind  # the breakdown's reason once retries run out
 
 
 class _HostGate:
@@ -265,7 +267,8 @@ class Downloader:
             except _Retry as retry:
                 if attempt >= opts.max_retries:
                     tries = f"{attempt + 1} attempt" + ("s" if attempt else "")
-                    raise DownloadError(f"{retry.reason} (gave up after {tries})") from None
+                    raise DownloadError(f"{retry.reason} (gave up after {tries})",
+                                        retry.kind) from None
                 if retry.retry_after is not None:
                     delay = retry.retry_after
                 else:  # exponential backoff, full jitter
@@ -295,7 +298,7 @@ class Downloader:
         except PrivateAddressError as exc:
             raise DownloadError(str(exc)) from None
         if not allowed:
-            raise DownloadError("disallowed by robots.txt")
+            raise DownloadError("disallowed by robots.txt", "robots")
 
     def _gate(self, host: str) -> _HostGate:
         gate = self._hosts.get(host)
@@ -305,7 +308,8 @@ class Downloader:
 
     def _check_host_skipped(self, host: str) -> None:
         if host in self.skipped_hosts:
-            raise DownloadError(f"skipped: {host} timed out {self.options.host_timeouts} times")
+            raise DownloadError(f"skipped: {host} timed out {self.options.host_timeouts} times",
+                                "timeout")
 
     def _timed_out(self, host: str) -> None:
         count = self._timeouts[host] = self._timeouts.get(host, 0) + 1
@@ -346,7 +350,7 @@ class Downloader:
                             elif status in RETRY_STATUSES:
                                 raise self._retry_for(resp, gate)
                             elif not 200 <= status < 300:
-                                raise DownloadError(f"HTTP {status}")
+                                raise DownloadError(f"HTTP {status}", "http")
                             else:
                                 body = await self._collect(resp, temp_dir)
                     except (DownloadError, _Retry, LocalWriteError):
@@ -381,10 +385,10 @@ class Downloader:
             if wait > limit:
                 return DownloadError(
                     f"HTTP {status}: server asked to retry after {wait:.0f}s, "
-                    f"more than max_retry_after ({limit:g}s)"
+                    f"more than max_retry_after ({limit:g}s)", "http"
                 )
             gate.pause(wait)
-        return _Retry(f"HTTP {status}", wait)
+        return _Retry(f"HTTP {status}", wait, "http")
 
     @staticmethod
     def _classify(exc: Exception, host: str) -> Exception:
@@ -393,15 +397,15 @@ class Downloader:
         if refusal is not None:
             return DownloadError(str(refusal))
         if isinstance(exc, TimeoutError):
-            return _Retry("timed out")
+            return _Retry("timed out", kind="timeout")
         if isinstance(exc, aiohttp.ClientPayloadError):
             return _Retry("truncated: connection dropped before the body was complete")
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return DownloadError(f"DNS lookup failed for {host}")
+            return DownloadError(f"DNS lookup failed for {host}", "network")
         if isinstance(exc, aiohttp.InvalidURL):
             return DownloadError("invalid URL")
         if isinstance(exc, aiohttp.ClientResponseError):
-            return DownloadError(f"bad HTTP response ({exc.message})")
+            return DownloadError(f"bad HTTP response ({exc.message})", "http")
         if isinstance(exc, aiohttp.ClientError | OSError):
             return _Retry(f"connection failed ({type(exc).__name__}: {exc})")
         return DownloadError(f"download failed ({type(exc).__name__}: {exc})")
@@ -411,7 +415,7 @@ class Downloader:
         limit = self.options.max_bytes
         length = resp.content_length
         if length is not None and length > limit:
-            raise DownloadError(f"too large: {length} bytes (limit {limit})")
+            raise DownloadError(f"too large: {length} bytes (limit {limit})", "too_large")
         encoded = resp.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
         head = b""
         body: Body | None = None
@@ -425,7 +429,7 @@ class Downloader:
                     piece = head
                 body.add(piece)
                 if body.size > limit:
-                    raise DownloadError(f"too large: more than {limit} bytes")
+                    raise DownloadError(f"too large: more than {limit} bytes", "too_large")
             if body is None:  # the whole body was shorter than HEAD_SIZE
                 body = self._begin(head, temp_dir)
                 body.add(head)
@@ -440,7 +444,7 @@ class Downloader:
     def _begin(self, head: bytes, temp_dir: Path) -> Body:
         kind = magic.sniff(head)
         if kind is None:
-            raise DownloadError(f"not an image ({magic.describe(head)})")
+            raise DownloadError(f"not an image ({magic.describe(head)})", "not_image")
         return Body(temp_dir, *kind, spill_at=self.options.spill_bytes)
 
     async def _settle(self, body: Body, url: str) -> Fetched:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,27 @@ class Fetched:
     height: int | None = None
 
 
+# Why a download failed, as the chunk's breakdown counts it (one counter each): users see
+# "31 failed (22 timeouts, 9 not images)" rather than a pile of messages.
+FAILURE_REASONS = ("timeout", "not_image", "too_large", "robots", "optout", "http", "network",
+                   "other")
+
+
 class DownloadError(Exception):
-    """A download failed for good (after retries); the message says why, for the chunk's log."""
+    """A download failed for good (after retries); the message says why, for the chunk's log,
+    and ``reason`` (one of FAILURE_REASONS) which counter of the breakdown it goes to."""
+
+    def __init__(self, message: str, reason: str = "other") -> None:
+        super().__init__(message)
+        self.reason = reason if reason in FAILURE_REASONS else "other"
+
+
+class Failure(NamedTuple):
+    """A failed download as recorded: its URL, the message, and the breakdown's reason."""
+
+    url: str
+    message: str
+    reason: str = "other"
 
 
 class LocalWriteError(Exception):
@@ -120,11 +139,22 @@ class Parked:
     search: dict[str, Any]
 
 
+# How a chunk's search ended short of its target: the engine had no more results, refused
+# us (captcha, 403, a quota that does not end), or failed otherwise (a page it cannot read).
+SEARCH_ENDS = ("ran_out", "blocked", "failed")
+
+
 @dataclass(slots=True)
 class ChunkOutcome:
     downloaded: int = 0
     duplicates: int = 0
     failed: int = 0
+    failed_by: dict[str, int] = field(default_factory=dict)  # FAILURE_REASONS -> count
+    results: int = 0  # results the engine gave in all (its global rank reached)
+    search_end: str | None = None  # SEARCH_ENDS, once the search has ended
+    # Where the search stands at the end (cursor, next rank, results not yet used), so a
+    # chunk whose target is raised later (a top-up) goes on from there.
+    search: dict[str, Any] | None = None
     error: str | None = None
     fault: str | None = None  # why the chunk stopped before its end (it then failed)
     cancelled: bool = False
@@ -150,12 +180,14 @@ class ChunkSink(Protocol):
     def record_batch(
         self,
         images: Sequence[StoredImage],
-        failures: Sequence[tuple[str, str]],
+        failures: Sequence[Failure],
         duplicates: int,
         place: Callable[[Sequence[StoredImage]], None],
+        filtered: int = 0,
     ) -> list[str | None] | None:
-        """Record images, failed downloads (url, reason) and duplicates the runner found
-        itself, in one transaction (called from a worker thread, never on the event loop).
+        """Record images, failed downloads, duplicates the runner found itself and results
+        its filters removed (``filtered``), in one transaction (called from a worker thread,
+        never on the event loop).
         `place` moves the new images' files into place; it is called inside the transaction,
         so a file never shows without its committed row, nor after a cancel has committed.
 

@@ -162,6 +162,23 @@ class Chunk(Base):
     # and where its search stood when it gave its worker back to wait (worker.crawl.chunk).
     waiting_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     search_state: Mapped[dict | None] = mapped_column(JSON)
+    # Where the target went (worker.shortfall): results the engine gave in all, how its search
+    # ended, results our filters removed, and failed downloads by reason (failed_downloads is
+    # their sum). Counters, so each changes in one UPDATE (SET n = n + k).
+    results_found: Mapped[int] = mapped_column(Integer, default=0)
+    search_end: Mapped[str | None] = mapped_column(String(16))  # ran_out | blocked | failed
+    filtered_out: Mapped[int] = mapped_column(Integer, default=0)
+    failed_timeout: Mapped[int] = mapped_column(Integer, default=0)
+    failed_not_image: Mapped[int] = mapped_column(Integer, default=0)
+    failed_too_large: Mapped[int] = mapped_column(Integer, default=0)
+    failed_robots: Mapped[int] = mapped_column(Integer, default=0)
+    failed_optout: Mapped[int] = mapped_column(Integer, default=0)
+    failed_http: Mapped[int] = mapped_column(Integer, default=0)
+    failed_network: Mapped[int] = mapped_column(Integer, default=0)
+    failed_other: Mapped[int] = mapped_column(Integer, default=0)
+    # Top-up (job option `fill`): the shares of other chunks of its keyword this chunk took
+    # over, [{"chunk_id", "engine", "images"}]; its target includes them.
+    took_over: Mapped[list[dict]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.celery_app import DOWNLOAD_TASK, app
@@ -26,7 +26,14 @@ from worker.crawl.outage import outlast_sync
 from worker.crawl.runtime import close_all, runtime
 from worker.crawl.search_limit import make_search_limiter
 from worker.crawl.storage import JobStorage
-from worker.crawl.types import ChunkFault, ChunkOutcome, EngineError, Parked, StoredImage
+from worker.crawl.types import (
+    ChunkFault,
+    ChunkOutcome,
+    EngineError,
+    Failure,
+    Parked,
+    StoredImage,
+)
 from worker.db.dialects import dialect_insert, lock_row
 from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
@@ -34,6 +41,7 @@ from worker.engine_config import configured_engine
 from worker.lifecycle import OPEN, Dispatch, finish_job_if_done, send
 from worker.service_errors import broker_call, database_call
 from worker.settings import Settings
+from worker.shortfall import failed_column, restart_walk, walk_counts
 from worker.validation_runs import Started, fail_run, queue_run, send_run
 
 log = logging.getLogger(__name__)
@@ -92,9 +100,9 @@ class DbChunkSink:
                 self._beat_at = time.monotonic()
             return False
 
-    def record_batch(self, images: Sequence[StoredImage], failures: Sequence[tuple[str, str]],
+    def record_batch(self, images: Sequence[StoredImage], failures: Sequence[Failure],
                      duplicates: int, place: Callable[[Sequence[StoredImage]], None],
-                     ) -> list[str | None] | None:
+                     filtered: int = 0) -> list[str | None] | None:
         """One transaction, begun by locking the chunk's row if it is still this task's and
         running: insert the images (a sha256 the job already has is skipped by the unique
         constraint, not an error), place the new ones' files, add the counts, commit. A cancel
@@ -129,8 +137,16 @@ class DbChunkSink:
                             + sum(1 for i, f in zip(images, found, strict=True)
                                   if f is not None and f != i.file_path),
                             Chunk.failed_downloads: Chunk.failed_downloads + len(failures)}
+            if filtered:
+                values[Chunk.filtered_out] = Chunk.filtered_out + filtered
+            by_reason: dict[str, int] = {}
+            for failure in failures:
+                by_reason[failure.reason] = by_reason.get(failure.reason, 0) + 1
+            for reason, n in by_reason.items():
+                column = failed_column(reason)
+                values[column] = column + n
             if failures:
-                url, error = failures[-1]
+                url, error, _reason = failures[-1]
                 values[Chunk.last_error] = f"{error} ({url})"
             db.execute(update(Chunk).where(Chunk.id == self._chunk_id).values(values))
             db.commit()
@@ -173,6 +189,10 @@ def claim(sessions: sessionmaker[Session], chunk_id: int, task_id: str) -> Chunk
         job_status = db.scalar(select(Job.status).where(Job.id == chunk.job_id))
         if job_status is not JobStatus.running:
             return None
+        # A run from the first result counts its walk afresh; one that goes on from a saved
+        # search (parked, topped up, or a re-delivery of either) from the counts saved with it.
+        state = chunk.search_state
+        restart_walk(chunk, state.get("counts") if state else None)
         chunk.status = JobStatus.running
         chunk.started_at = chunk.started_at or utcnow()
         db.commit()
@@ -208,7 +228,7 @@ def park(sessions: sessionmaker[Session], chunk_id: int, task_id: str,
         chunk.task_id = str(uuid.uuid4())
         chunk.status = JobStatus.pending
         chunk.waiting_until = datetime.fromtimestamp(parked.until, UTC)
-        chunk.search_state = parked.search
+        chunk.search_state = {**parked.search, "counts": walk_counts(chunk)}
         db.commit()
         return Dispatch(chunk.task_id, chunk.id, chunk.job_id, chunk.keyword, chunk.engine,
                         chunk.target, booked_at=parked.until)
@@ -232,6 +252,10 @@ def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, j
         chunk.finished_at = utcnow()
         chunk.waiting_until = chunk.search_state = None
         db.flush()
+        seen = outcome.results  # a run from a saved search goes on from its rank: the most
+        db.execute(update(Chunk).where(Chunk.id == chunk_id).values(
+            results_found=case((Chunk.results_found < seen, seen), else_=Chunk.results_found),
+            search_end=outcome.search_end))
         ended = finish_job_if_done(db, job_id)
         job = db.get(Job, job_id)
         level = job.options.get("validate") if ended is JobStatus.completed else None

@@ -57,6 +57,7 @@ from worker.lifecycle import (
 )
 from worker.progress import ChunkCounts
 from worker.settings import Settings
+from worker.shortfall import breakdowns_for
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -66,7 +67,7 @@ PageNo = Annotated[int, Query(ge=1, le=MAX_ID)]
 PageSize = Annotated[int, Query(ge=1, le=500)]
 
 
-def job_out(job: Job, counts: ChunkCounts) -> JobOut:
+def job_out(job: Job, counts: ChunkCounts, breakdown: dict | None = None) -> JobOut:
     return JobOut(
         id=job.id, name=job.name, keywords=job.keywords, engines=job.engines,
         max_images=job.max_images, respect_robots=job.options.get("respect_robots", True),
@@ -77,6 +78,7 @@ def job_out(job: Job, counts: ChunkCounts) -> JobOut:
         failed_chunks=counts.failed, cancelled_chunks=counts.cancelled,
         downloaded_images=counts.downloaded, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, updated_at=job.updated_at,
+        breakdown=breakdown,
     )
 
 
@@ -166,14 +168,15 @@ def list_jobs(user_id: UserId, db: DB, page: PageNo = 1, page_size: PageSize = 5
     jobs = list(db.scalars(select(Job).where(*where).order_by(Job.id.desc())
                            .offset((page - 1) * page_size).limit(page_size)))
     counts = counts_for(db, [j.id for j in jobs])
-    return Page(items=[job_out(j, counts[j.id]) for j in jobs], total=total, page=page,
-                page_size=page_size)
+    shortfalls = breakdowns_for(db, jobs)
+    return Page(items=[job_out(j, counts[j.id], shortfalls[j.id]) for j in jobs], total=total,
+                page=page, page_size=page_size)
 
 
 @router.get("/{job_id}", response_model=JobOut)
 def get_job(job_id: int, user_id: UserId, db: DB) -> JobOut:
     job = owned_job(db, job_id, user_id)
-    return job_out(job, counts_for(db, [job.id])[job.id])
+    return job_out(job, counts_for(db, [job.id])[job.id], breakdowns_for(db, [job])[job.id])
 
 
 @router.delete("/{job_id}", status_code=status.HTTP_204_NO_CONTENT)
