@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -103,6 +104,13 @@ def main() -> None:
                XDG_STATE_HOME=str(home / "state"), XDG_DATA_HOME=str(home / "data"),
                PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring",
                PYTHONPATH=str(ROOT))
+    try:
+        measure(args, env, venv, home)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, env: dict[str, str], venv: Path, home: Path) -> None:
     print("run.sh --version (set-up check + Python): "
           + ", ".join(f"{run_sh(env, venv):.2f} s" for _ in range(args.runs)))
     first: list[dict[str, float]] = []
