@@ -3,6 +3,10 @@ owners' opt-outs, who we say we are, and each source's terms."""
 
 from __future__ import annotations
 
+import io
+import zipfile
+from urllib.parse import urlencode
+
 import pytest
 
 from pixcrawler_desktop.client.models import Chunk as ClientChunk
@@ -61,3 +65,52 @@ def test_without_fill_the_breakdown_accounts_for_every_missing_image(live, users
         "98 of 120; 22 short: 20 the engines did not have, 4 failed (2 not images, "
         "2 HTTP errors)")
     assert_consistent(live, job["id"], user.client)
+
+
+OPT_OUT_FORMS = {  # result index -> X-Robots-Tag headers, and whether it keeps us out
+    0: (["noai"], True),
+    1: (["noimageai"], True),
+    2: (["pixcrawler: noindex"], True),  # scoped to our token
+    3: (["otherbot: noindex"], False),  # scoped to another crawler only
+    4: (["nofollow", "noimageindex"], True),  # the second of two headers
+    5: (["googlebot: nofollow, PixCrawler: noai"], True),  # a second scope in one value
+    6: (["noarchive, max-image-preview: large"], False),
+}
+
+
+def opt_out_faults() -> dict[int, str]:
+    return {i: urlencode([("xrobots", v) for v in values])
+            for i, (values, _out) in OPT_OUT_FORMS.items()}
+
+
+def export_readme(client, job_id: int) -> str:
+    r = client.get(f"/jobs/{job_id}/export")
+    assert r.status_code == 200, r.text
+    with zipfile.ZipFile(io.BytesIO(r.content)) as archive:
+        return archive.read("README.md").decode()
+
+
+def test_owner_opt_outs_in_each_form_are_not_stored_but_counted(live, users, fakeweb):
+    fakeweb.config.results_per_keyword = 12
+    fakeweb.config.faults["lynx"] = opt_out_faults()
+    user = users(live)
+    kept_out = {i for i, (_v, out) in OPT_OUT_FORMS.items() if out}
+
+    job = create_job(user.client, ["lynx"], ["bing"], 12)
+    assert job["respect_optout"] is True
+    start(user.client, job["id"])
+    wait_finished(user.client, job["id"], live)
+    images = assert_consistent(live, job["id"], user.client)
+    assert {i["rank"] for i in images} == set(range(12)) - kept_out
+    b = chunks(user.client, job["id"])[0]["breakdown"]
+    assert b["failed_by"]["optout"] == len(kept_out) == 5 and b["failed"] == 5
+    assert sum(b[p] for p in PARTS) == b["target"]
+    assert "opt-outs were not respected" not in export_readme(user.client, job["id"])
+
+    job = create_job(user.client, ["lynx"], ["bing"], 12, respect_optout=False)
+    assert job["respect_optout"] is False
+    start(user.client, job["id"])
+    wait_finished(user.client, job["id"], live)
+    assert len(assert_consistent(live, job["id"], user.client)) == 12
+    assert chunks(user.client, job["id"])[0]["breakdown"]["failed_by"]["optout"] == 0
+    assert "Owners' opt-outs were not respected" in export_readme(user.client, job["id"])

@@ -18,6 +18,7 @@ Image URL faults (query parameters of ``/img/{name}.{ext}``):
     bomb=1         a tiny PNG claiming 40000x40000 pixels (decompression bomb)
     latency=S      extra seconds before this answer
     same_as=NAME   serve NAME's bytes (how ``duplicate_every`` makes duplicates)
+    xrobots=V      an ``X-Robots-Tag: V`` header with the image (may repeat: one header each)
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from tests.fakeweb import images, pages
 from tests.fakeweb.sites import SITES, fake_key_env
@@ -95,6 +97,7 @@ class FakeWeb:
         self._lock = threading.Lock()
         self._hits: Counter[str] = Counter()
         self._url_requests: Counter[str] = Counter()
+        self._agents: Counter[tuple[str, str]] = Counter()  # (path, User-Agent) -> requests
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -226,10 +229,16 @@ class FakeWeb:
         with self._lock:
             return sum(n for path, n in self._hits.items() if path.startswith(path_prefix))
 
+    def agents(self, path_prefix: str = "") -> set[str]:
+        """The User-Agent headers of the requests for paths under ``path_prefix``."""
+        with self._lock:
+            return {agent for (path, agent) in self._agents if path.startswith(path_prefix)}
+
     def reset(self) -> None:
         with self._lock:
             self._hits.clear()
             self._url_requests.clear()
+            self._agents.clear()
 
     def engine_urls(self) -> dict[str, str]:
         """Every engine's base URL: all of them are served by this one server."""
@@ -310,6 +319,7 @@ class FakeWeb:
     async def _count_hits(self, request: web.Request, handler: Any) -> web.StreamResponse:
         with self._lock:
             self._hits[request.path] += 1
+            self._agents[request.path, request.headers.get("User-Agent", "")] += 1
         return await handler(request)
 
     def _nth_request(self, request: web.Request) -> int:
@@ -373,7 +383,10 @@ class FakeWeb:
             return resp
         if _flag(q, "cut"):
             return await self._cut(request, body, ctype)
-        return web.Response(body=body, headers={"Content-Type": ctype})
+        headers = CIMultiDict({"Content-Type": ctype})
+        for value in q.getall("xrobots", ()):
+            headers.add("X-Robots-Tag", value)
+        return web.Response(body=body, headers=headers)
 
     async def _hang(self, request: web.Request, body: bytes, ctype: str) -> web.StreamResponse:
         resp = web.StreamResponse(headers={"Content-Type": ctype})

@@ -77,6 +77,9 @@ class JobCreate(BaseModel):
     engines: list[EngineName] = Field(min_length=1)
     max_images: int = Field(ge=1, le=10000, description="Images wanted per keyword")
     respect_robots: bool = True
+    respect_optout: bool = Field(
+        True, description="Leave out images whose owner opted out (X-Robots-Tag noai, "
+                          "noimageai, noindex, noimageindex); the export's README says if not")
     validate_level: Literal["fast", "medium", "slow"] | None = Field(
         None, alias="validate", description="Validate at this level when the crawl finishes")
     filters: FiltersIn = Field(default_factory=FiltersIn)
@@ -163,6 +166,7 @@ class JobOut(BaseModel):
     engines: list[str]
     max_images: int
     respect_robots: bool
+    respect_optout: bool = True
     validate_level: str | None = Field(None, serialization_alias="validate")
     filters: FiltersIn
     status: JobStatus

@@ -32,6 +32,7 @@ from worker.crawl.netguard import (
     find_refusal,
     guarded_socket_factory,
 )
+from worker.crawl.optout import agent_token, opted_out
 from worker.crawl.robots import RobotsCache
 from worker.crawl.types import DownloadError, Fetched, LocalWriteError
 
@@ -72,6 +73,7 @@ class DownloadOptions:
     max_retry_after: float = 120.0
     max_redirects: int = 5
     respect_robots: bool = True
+    respect_optout: bool = True  # an image sent with X-Robots-Tag noai, noindex, ... is not kept
     allow_private: bool = False
     user_agent: str = DEFAULT_USER_AGENT
     dns_cache_ttl: int = 300
@@ -352,6 +354,8 @@ class Downloader:
                             elif not 200 <= status < 300:
                                 raise DownloadError(f"HTTP {status}", "http")
                             else:
+                                if opts.respect_optout:
+                                    self._check_optout(resp)
                                 body = await self._collect(resp, temp_dir)
                     except (DownloadError, _Retry, LocalWriteError):
                         raise
@@ -368,6 +372,13 @@ class Downloader:
             except (ValueError, TypeError):
                 raise DownloadError("invalid redirect location") from None
         raise DownloadError(f"too many redirects (more than {opts.max_redirects})")
+
+    def _check_optout(self, resp: aiohttp.ClientResponse) -> None:
+        """The owner's opt-out (worker.crawl.optout), before a byte of the body is read."""
+        directive = opted_out(resp.headers.getall("X-Robots-Tag", ()),
+                              agent_token(self.options.user_agent))
+        if directive is not None:
+            raise DownloadError(f"the owner opted out (X-Robots-Tag: {directive})", "optout")
 
     def _timeout(self, left: float) -> aiohttp.ClientTimeout:
         opts = self.options

@@ -234,6 +234,9 @@ def readme_md(plan: Plan, spool: Spool) -> Iterator[str]:
             _counts(plan, spool),
         ]
     )
+    if plan.notices:
+        yield "\n\n## Terms and how it was crawled\n\n"
+        yield "".join(f"- {md(notice)}\n" for notice in plan.notices)
     if splits:
         bounds, cumulative = [], 0.0
         for split in splits:

@@ -16,6 +16,7 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from worker.crawl.filters import SearchFilters
+from worker.crawl.terms import crawl_notices
 from worker.db.models import Image, Job, ReviewState, ValidationRun, ValidationStatus, utcnow
 from worker.export import names
 from worker.export.split import Split, assign, parse_split
@@ -111,6 +112,9 @@ class Plan:
     cross_split_pairs: int | None
     data_dir: Path
     exported_at: datetime
+    # What whoever uses the dataset must know of how it was crawled and of its sources' terms
+    # (worker.crawl.terms): the README and the dataset card repeat them.
+    notices: tuple[str, ...] = ()
 
     @property
     def classes(self) -> list[str]:
@@ -174,6 +178,7 @@ def make_plan(session: Session, job: Job, options: Options, data_dir: Path,
         cross_split_pairs=None,
         data_dir=Path(data_dir),
         exported_at=utcnow(),
+        notices=crawl_notices(job.options, job.engines),
     )
     if not options.splits:
         return plan

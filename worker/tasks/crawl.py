@@ -289,6 +289,7 @@ def download_options(settings: Settings, job_options: dict) -> DownloadOptions:
         max_bytes=settings.download_max_bytes,
         max_retries=settings.download_retries,
         respect_robots=job_options.get("respect_robots", settings.respect_robots),
+        respect_optout=job_options.get("respect_optout", True),
         allow_private=bool(settings.allow_private_addresses),
         user_agent=settings.user_agent,
     )
