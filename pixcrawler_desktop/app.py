@@ -64,9 +64,9 @@ _keep: list[object] = []  # the wakeup sockets live as long as the app
 
 
 def quit_on_signals(app: QApplication) -> None:
-    """Ctrl-C in a terminal (run.sh) or a SIGTERM quits like File ▸ Quit, so the backend's
-    processes are stopped too. Python runs signal handlers only when it gets control, which
-    Qt's event loop does not give it: the wakeup socket wakes the loop up for that."""
+    """Ctrl-C in a terminal (run.sh), its closing (SIGHUP) or a SIGTERM quits like File ▸ Quit,
+    so the backend's processes are stopped too. Python runs signal handlers only when it gets
+    control, which Qt's event loop does not give it: the wakeup socket wakes the loop up."""
     from PySide6.QtCore import QSocketNotifier
 
     receive, send = socket.socketpair()
@@ -86,8 +86,9 @@ def quit_on_signals(app: QApplication) -> None:
 
     notifier.activated.connect(drain)
     _keep.extend((receive, send, notifier))
-    for number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(number, lambda *_: app.quit())
+    for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if number is not None:  # Windows has no SIGHUP
+            signal.signal(number, lambda *_: app.quit())
 
 
 def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppController]:
