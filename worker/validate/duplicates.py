@@ -177,6 +177,7 @@ def near_matches(
     plains: list[tuple[int, HashSet]] = []
     centres: list[tuple[int, HashSet]] = []
     contents: list[tuple[int, HashSet, bool]] = []
+    framed: list[bool] = []
     for image_id, check in items:
         encoded = check.metrics.get("near_hashes")
         if isinstance(encoded, str) and encoded:
@@ -188,6 +189,7 @@ def near_matches(
                 views.append((image_id, hashes.trimmed_mirror, hashes.trimmed_mirror.p,
                               (BORDERS_TRIMMED, MIRROR)))
             plains.append((image_id, hashes.plain))
+            framed.append(hashes.trimmed is not None)
             contents.append((image_id, hashes.content, hashes.trimmed is not None))
             if hashes.centre is not None:
                 centres.append((image_id, hashes.centre))
@@ -198,10 +200,13 @@ def near_matches(
     if total <= 0:
         return
     each = 2 * t
-    yield from _agreeing_matches(plains, plains, each, total, (HASHES_AGREE,))
+    # Two framed pictures as they are share their frames (a white border, black bars), which
+    # brings unrelated ones close; they are compared inside their frames below.
+    yield from _agreeing_matches(plains, plains, each, total, (HASHES_AGREE,),
+                                 skip=np.array(framed, dtype=bool))
     yield from _agreeing_matches(centres, centres, each, int(total * _CENTRE_AGREE),
                                  (CENTRE, HASHES_AGREE))
-    # Borders trimmed: only pairs with a trimmed side; the rest were compared as is above.
+    # Borders trimmed: pairs with a trimmed side, whose frames were left out above.
     trimmed = [(image_id, h) for image_id, h, cut in contents if cut]
     yield from _agreeing_matches(trimmed, [(i, h) for i, h, _ in contents], each, total,
                                  (BORDERS_TRIMMED, HASHES_AGREE))
@@ -238,10 +243,11 @@ def _strict_matches(
 
 def _agreeing_matches(
     rows: list[tuple[int, HashSet]], cols: list[tuple[int, HashSet]], each: int, total: int,
-    means: tuple[str, ...],
+    means: tuple[str, ...], skip: np.ndarray | None = None,
 ) -> Iterator[tuple[int, int, _Match]]:
     """Pairs of a row image and a column image (``rows is cols``: each pair once) whose three
-    hashes are each within ``each`` bits and together within ``total``.
+    hashes are each within ``each`` bits and together within ``total``; with ``skip`` (one
+    flag per image, ``rows is cols`` only), not pairs of two flagged images.
 
     Every pair is looked at, block by block, but only its DCT hashes at first: one XOR and one
     popcount per pair in numpy. The few pairs within ``each`` there (a percent or two of
@@ -260,8 +266,10 @@ def _agreeing_matches(
             dct = np.bitwise_count(block_p ^ col_p[None, j0:j0 + 8 * _BLOCK])
             r, c = np.nonzero(dct <= each)
             if same:
-                later = j0 + c > i0 + r  # each pair once, never an image with itself
-                r, c = r[later], c[later]
+                keep = j0 + c > i0 + r  # each pair once, never an image with itself
+                if skip is not None:
+                    keep &= ~(skip[i0 + r] & skip[j0 + c])
+                r, c = r[keep], c[keep]
             if not len(r):
                 continue
             rest = np.bitwise_count(row_h[i0 + r, 1:] ^ col_h[j0 + c, 1:])
