@@ -12,9 +12,13 @@ from worker.settings import Settings
 def configured_engine(settings: Settings, name: str, filters: SearchFilters | None = None
                       ) -> Engine:
     """Engine ``name`` with the server's key for it; raises EngineUnavailable without one."""
-    setting = engine_class(name).key_setting
+    cls = engine_class(name)
+    setting = cls.key_setting
+    # An API is told who we are; a search site's markup is only served to browsers.
+    options = {"user_agent": settings.user_agent} if cls.kind == "api" else {}
     return make_engine(name, settings.engine_url(name),
-                       api_key=settings.api_key(setting) if setting else None, filters=filters)
+                       api_key=settings.api_key(setting) if setting else None, filters=filters,
+                       **options)
 
 
 def engines_to_check(settings: Settings, names: Iterable[str] | None = None

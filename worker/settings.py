@@ -20,6 +20,7 @@ from limits import parse as parse_rate
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from worker import identity
 from worker.validate.thresholds import Thresholds
 
 # Clients of a lab server's services, which the desktop app's bundle leaves out (build.spec):
@@ -123,7 +124,10 @@ class Settings(BaseSettings):
     download_deadline: float = Field(60.0, gt=0)  # one image, across all its retries
     download_max_bytes: int = Field(25 * 1024 * 1024, ge=1024)
     download_retries: int = Field(3, ge=0, le=10)
-    user_agent: str = "PixCrawler/0.1 (+https://github.com/alaamer12/pixcrawler)"
+    # Who we are to the sites we fetch from (worker.identity): an email or a URL, which goes
+    # into the User-Agent of downloads, robots.txt and the API engines. "" = none given.
+    contact: str = ""
+    user_agent: str = ""  # "" = PixCrawler/<version> (<contact>; +<project URL>)
 
     # Keys of the engines that use an official API; an engine without its key is unavailable.
     flickr_api_key: str = ""
@@ -152,6 +156,15 @@ class Settings(BaseSettings):
             parse_rate(value)
         except ValueError as exc:
             raise ValueError(f"not a rate like '10/minute': {value!r}") from exc
+        return value
+
+    @field_validator("contact")
+    @classmethod
+    def _contact(cls, value: str) -> str:
+        value = value.strip()
+        if value and not (re.fullmatch(r"[^\s@()<>;,]+@[^\s@()<>;,]+\.[^\s@()<>;,]+", value)
+                          or re.fullmatch(r"https?://[^\s()<>;,]+", value)):
+            raise ValueError(f"not an email address or an http(s) URL: {value!r}")
         return value
 
     @field_validator("forwarded_allow_ips")
@@ -184,6 +197,8 @@ class Settings(BaseSettings):
         if not self.ratelimit_storage_url:
             redis = self.broker_url.startswith(("redis://", "rediss://"))
             self.ratelimit_storage_url = self.broker_url if redis else "memory://"
+        if not self.user_agent:
+            self.user_agent = identity.user_agent(self.contact)
         if self.allow_private_addresses is None:
             self.allow_private_addresses = self.mode == "embedded"
         if self.open_registration is None:

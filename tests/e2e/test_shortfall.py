@@ -13,6 +13,8 @@ from pixcrawler_desktop.client.models import Chunk as ClientChunk
 from pixcrawler_desktop.client.models import Job as ClientJob
 from pixcrawler_desktop.client.shortfall import chunk_sentence, job_summary, keyword_sentence
 from tests.e2e.helpers import assert_consistent, chunks, create_job, start, wait_finished
+from tests.support.stack import CONTACT
+from worker import identity
 
 pytestmark = pytest.mark.slow
 
@@ -114,3 +116,16 @@ def test_owner_opt_outs_in_each_form_are_not_stored_but_counted(live, users, fak
     assert len(assert_consistent(live, job["id"], user.client)) == 12
     assert chunks(user.client, job["id"])[0]["breakdown"]["failed_by"]["optout"] == 0
     assert "Owners' opt-outs were not respected" in export_readme(user.client, job["id"])
+
+
+def test_the_user_agent_names_us_our_version_and_the_contact(live, users, fakeweb):
+    user = users(live)
+    job = create_job(user.client, ["otter"], ["bing", "wikimedia"], 6)
+    start(user.client, job["id"])
+    wait_finished(user.client, job["id"], live)
+    expected = f"PixCrawler/{identity.version()} ({CONTACT}; +{identity.PROJECT_URL})"
+    assert fakeweb.agents("/img/") == {expected}  # image downloads
+    assert fakeweb.agents("/robots.txt") == {expected}
+    assert fakeweb.agents("/w/api.php") == {expected}  # an API engine's searches
+    # a search site's pages are asked for as a browser, or their markup differs
+    assert all(agent.startswith("Mozilla/") for agent in fakeweb.agents("/images/"))

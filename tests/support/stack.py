@@ -74,6 +74,9 @@ def claim_redis_db() -> int:
     raise AssertionError("all Redis databases 1-14 are claimed by other test deployments")
 
 
+CONTACT = "pixcrawler-tests@example.org"  # what the test stacks tell the sites they crawl
+
+
 class Stack:
     """One server deployment: its settings as environment variables, its API and workers."""
 
@@ -90,6 +93,7 @@ class Stack:
             "PIXCRAWLER_DATA_DIR": str(self.data_dir),
             "PIXCRAWLER_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
             "PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+            "PIXCRAWLER_CONTACT": CONTACT,
             "PIXCRAWLER_ALLOW_PRIVATE_ADDRESSES": "true",
             "PIXCRAWLER_CHUNK_HEARTBEAT": "0.5",
             "PIXCRAWLER_CHUNK_STALE_AFTER": "3",
