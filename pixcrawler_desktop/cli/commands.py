@@ -57,7 +57,9 @@ def login(args: argparse.Namespace, ctx: Context) -> int:
 
 
 def logout(args: argparse.Namespace, ctx: Context) -> int:
-    """Forget the stored sign-in (tokens are stateless, so nothing to tell the server)."""
+    """End the session on the server (its refresh token and any copy of it stop working) and
+    forget the stored sign-in. An unreachable server does not stop it: the stored token is
+    deleted anyway and expires on its own."""
     config = CliConfig.load()
     server = args.server or config.server
     if not server:
@@ -66,7 +68,11 @@ def logout(args: argparse.Namespace, ctx: Context) -> int:
     root = server_root(server)
     email = args.email.strip().lower() if args.email else config.accounts.get(root)
     if email:
-        ctx.token_store().delete(root, email)
+        store = ctx.token_store()
+        if refresh := store.get(root, email):
+            with PixCrawlerClient(root, token_store=MemoryTokenStore()) as client:
+                client.revoke(refresh)
+        store.delete(root, email)
     config.accounts.pop(root, None)
     if config.server == root:
         config.server = None

@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 
+import httpx
 from keyring.backends import fail
 
 from pixcrawler_desktop.cli.config import CliConfig
@@ -68,8 +69,12 @@ def test_login_then_jobs_without_server_option(server, users, cli, cli_config):
     assert gone.code == 4 and gone.out == ""
     assert gone.err.strip() == "error: Crawl job not found"
 
+    refresh = cli.store.get(server.api_url, user.email)
     out = cli("logout")
     assert out.code == 0 and cli.store.get(server.api_url, user.email) is None
+    # The session ended on the server too: a copy of the refresh token is dead.
+    reused = httpx.post(f"{server.api_url}/api/v1/auth/refresh", json={"refresh_token": refresh})
+    assert reused.status_code == 401
     assert CliConfig.load() == CliConfig(None, {})
     assert cli("jobs", "list").code == 3
 
