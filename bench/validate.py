@@ -14,7 +14,7 @@ Corpus: ``--images`` synthetic photos (textured gradients and shapes, see
 tests/validate/corpus.py), 85 % 640×480, a ``--png-share`` of them PNG, the rest JPEG at
 quality 70–92, cached under ``--corpus`` (default /dev/shm: RAM, so no tool waits on a disk).
 
-    .venv/bin/python bench/validate.py [--images 2000] \
+    .venv/bin/python bench/validate.py [--images 2000] [--grouping-images 50000] \
         [--peers-python /work/bench-peers-venv/bin/python]
 """
 
@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.validate import corpus as c
 from worker.validate.checks import check_image
 from worker.validate.duplicates import find_duplicates
+from worker.validate.hashing import HashSet, NearHashes
 from worker.validate.result import ImageCheck
 from worker.validate.thresholds import Thresholds
 
@@ -265,6 +266,27 @@ def our_groups(pool, folder: Path) -> list[list[str]]:
     return [[paths[k].name, *members] for k, members in groups.items()]
 
 
+# --- grouping at job scale ---------------------------------------------------------------------
+
+def grouping_seconds(images: int, seed: int = 1) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``find_duplicates`` at slow over ``images`` rows with random
+    hashes in every view (a tenth with borders trimmed): the pairwise loose pass is the part
+    that grows with the square of a job's size."""
+    rng = random.Random(seed)
+    rows = []
+    for i in range(images):
+        views = [HashSet(rng.getrandbits(64), rng.getrandbits(64), rng.getrandbits(64))
+                 for _ in range(5)]
+        framed = i % 10 == 0
+        hashes = NearHashes(views[0], views[1], views[3] if framed else None,
+                            views[4] if framed else None, views[2])
+        rows.append((i, ImageCheck(metrics={"near_hashes": hashes.encode()}, area=640 * 480,
+                                   phash=views[0].p)))
+    started, cpu_started = time.perf_counter(), time.process_time()
+    find_duplicates(rows, "slow", Thresholds())
+    return time.perf_counter() - started, time.process_time() - cpu_started
+
+
 # --- report -----------------------------------------------------------------------------------
 
 def main() -> None:
@@ -282,6 +304,8 @@ def main() -> None:
     default_root = Path("/dev/shm") if Path("/dev/shm").is_dir() else Path(os.sep, "tmp")
     parser.add_argument("--corpus", type=Path, default=default_root / "pixcrawler-validate-bench")
     parser.add_argument("--peers-python", default="/work/bench-peers-venv/bin/python")
+    parser.add_argument("--grouping-images", type=int, default=0,
+                        help="also time find_duplicates over this many rows (e.g. 50000)")
     args = parser.parse_args()
 
     with multiprocessing.Pool(args.processes) as pool:
@@ -314,6 +338,10 @@ def main() -> None:
                 print(f"  {name} near-duplicates: {exc}")
 
     print_report(runs, ours_near, peer_near, args)
+    if args.grouping_images:
+        wall, cpu = grouping_seconds(args.grouping_images)
+        print(f"\nfind_duplicates at slow over {args.grouping_images} rows (random hashes): "
+              f"{wall:.1f} s wall, {cpu:.1f} s CPU")
 
 
 def print_report(runs: dict[str, Run], ours_near, peer_near, args) -> None:

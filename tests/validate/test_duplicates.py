@@ -14,7 +14,7 @@ from PIL import Image, ImageOps
 from tests.validate import corpus as c
 from worker.validate import duplicates
 from worker.validate.checks import check_image
-from worker.validate.hashing import NearHashes, distance, near_hashes
+from worker.validate.hashing import HashSet, NearHashes, distance, near_hashes
 from worker.validate.result import ImageCheck
 from worker.validate.thresholds import Thresholds
 
@@ -274,3 +274,26 @@ def test_near_hashes_round_trip_and_older_rows_decode() -> None:
         assert old.centre is None and old.plain == hashes.plain
         assert old.trimmed == hashes.trimmed
     assert 0.7 < near_hashes(bordered).content_share < 0.8  # 320×240 inside 360×280
+
+
+def test_two_framed_pictures_are_not_matched_by_their_frames() -> None:
+    """Two unrelated photos in the same white border look alike as they are; only what is
+    inside the borders counts for them. A framed and an unframed picture still compare as
+    they are (the frame may be the photo's own flat sky)."""
+    rng = random.Random(7)
+
+    def hash_set() -> HashSet:
+        return HashSet(rng.getrandbits(64), rng.getrandbits(64), rng.getrandbits(64))
+
+    def near(plain: HashSet, trimmed: HashSet | None) -> ImageCheck:
+        far = hash_set()
+        hashes = NearHashes(plain, hash_set(), trimmed, hash_set() if trimmed else None, far)
+        return ImageCheck(metrics={"near_hashes": hashes.encode()}, area=1000, phash=plain.p)
+
+    frame = hash_set()
+    close = HashSet(frame.p ^ 0xFFFF, frame.d ^ 0xFF, frame.v ^ 0xFF)  # 16 + 8 + 8 bits
+    framed = [(1, near(frame, hash_set())), (2, near(close, hash_set()))]
+    assert duplicates.find_duplicates(framed, "slow", DEFAULT) == {}
+    unframed = [(1, near(frame, hash_set())), (2, near(close, None))]
+    found = duplicates.find_duplicates(unframed, "slow", DEFAULT)
+    assert set(found) == {2} and found[2].means == (duplicates.HASHES_AGREE,)

@@ -52,9 +52,11 @@ class Thresholds:
     near_duplicate_agree_bits: int = 50
     """Differing bits (of 192) summed over the three hashes (DCT, horizontal and vertical
     differences, each also within twice ``near_duplicate_max_distance``) that still make a
-    ``near_duplicate``: crops, small rotations and watermarks. 0 turns this match off.
-    Chosen on real photos (bench/validate_real.py) and 300 unrelated synthetic ones
-    (tests/validate): 55 found a little more but paired two unrelated pictures."""
+    ``near_duplicate``, comparing the pictures as they are, inside their borders, or their
+    centres (which must agree within 85 % of this): crops, small rotations and watermarks. 0
+    turns this match off. Chosen on real photos (bench/validate_real.py) and 300 unrelated
+    synthetic ones (tests/validate): 55 found a little more but paired two unrelated
+    pictures."""
     blurry_ratio_below: float = 1.45
     """``blurry`` when the variance of the Laplacian over the variance of the gradient (grey
     image scaled to a 160-pixel long side) is under this. Blur removes fine detail before
