@@ -335,11 +335,18 @@ class PixCrawlerClient:
 
     def create_job(self, name: str, keywords: Sequence[str], engines: Sequence[str],
                    max_images: int, *, validate: str | None = None,
-                   respect_robots: bool = True, filters: Filters | None = None) -> Job:
-        """`validate` and `filters` are only sent when set, so older servers still work."""
+                   respect_robots: bool = True, filters: Filters | None = None,
+                   fill: bool = False, respect_optout: bool = True) -> Job:
+        """`validate`, `filters`, `fill` (top up a keyword from its other engines) and
+        `respect_optout` are only sent when not the server's default, so older servers still
+        work."""
         body: dict[str, Any] = {"name": name, "keywords": list(keywords),
                                 "engines": list(engines), "max_images": max_images,
                                 "respect_robots": respect_robots}
+        if fill:
+            body["fill"] = True
+        if not respect_optout:
+            body["respect_optout"] = False
         if validate is not None:
             body["validate"] = validate
         if filters is not None:

@@ -141,6 +141,9 @@ class Job(_Counts):
     engines: list[str]
     max_images: int
     respect_robots: bool = True
+    respect_optout: bool = True  # owners' X-Robots-Tag opt-outs honoured
+    fill: bool = False  # a keyword's shortfall on one engine goes to its other engines
+    warnings: list[str] = Field(default_factory=list)  # its sources' terms (e.g. Unsplash)
     # JSON key "validate"; renamed because a field of that name shadows BaseModel.validate.
     validate_level: str | None = Field(None, alias="validate")
     filters: Filters = Field(default_factory=lambda: Filters())

@@ -80,6 +80,9 @@ class JobCreate(BaseModel):
     respect_optout: bool = Field(
         True, description="Leave out images whose owner opted out (X-Robots-Tag noai, "
                           "noimageai, noindex, noimageindex); the export's README says if not")
+    fill: bool = Field(
+        False, description="Top up to the count: a keyword's images one engine cannot give "
+                           "go to the job's other engines for that keyword")
     validate_level: Literal["fast", "medium", "slow"] | None = Field(
         None, alias="validate", description="Validate at this level when the crawl finishes")
     filters: FiltersIn = Field(default_factory=FiltersIn)
@@ -167,6 +170,7 @@ class JobOut(BaseModel):
     max_images: int
     respect_robots: bool
     respect_optout: bool = True
+    fill: bool = False
     validate_level: str | None = Field(None, serialization_alias="validate")
     filters: FiltersIn
     status: JobStatus

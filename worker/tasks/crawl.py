@@ -38,6 +38,7 @@ from worker.db.dialects import dialect_insert, lock_row
 from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.engine_config import configured_engine
+from worker.fill import requeue, top_up
 from worker.lifecycle import OPEN, Dispatch, finish_job_if_done, send
 from worker.service_errors import broker_call, database_call
 from worker.settings import Settings
@@ -235,16 +236,20 @@ def park(sessions: sessionmaker[Session], chunk_id: int, task_id: str,
 
 
 def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, job_id: int,
-           task_id: str, outcome: ChunkOutcome) -> Started | None:
+           task_id: str, outcome: ChunkOutcome,
+           resend: list[Dispatch] | None = None) -> Started | None:
     """End the chunk unless it was cancelled or taken over meanwhile; then maybe the job, and
     queue its validation if it asked for one (returned, to be sent). A chunk stopped by a
     fault fails, whatever it downloaded; so does one that stored nothing because of an
-    error."""
+    error. With the job's `fill`, a chunk short of its target tops up (worker.fill): the
+    chunks to send again go into ``resend``."""
     with database_call(), sessions() as db:
         lock_row(db, Job, job_id)
         chunk = db.get(Chunk, chunk_id)
         if chunk is None or chunk.task_id != task_id or chunk.status is not JobStatus.running:
             return None
+        job = db.get(Job, job_id)
+        fill = bool(job.options.get("fill")) and outcome.fault is None
         failed = outcome.fault is not None or (
             outcome.error is not None and chunk.downloaded == 0 and chunk.target > 0)
         chunk.status = JobStatus.failed if failed else JobStatus.completed
@@ -256,11 +261,26 @@ def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, j
         db.execute(update(Chunk).where(Chunk.id == chunk_id).values(
             results_found=case((Chunk.results_found < seen, seen), else_=Chunk.results_found),
             search_end=outcome.search_end))
+        dispatches: list[Dispatch] = []
+        if fill:
+            db.refresh(chunk)
+            going = outcome.search_end is None and not failed  # it stopped at its target
+            if outcome.search is not None and (going or chunk.downloaded >= chunk.target):
+                # It may take over another chunk's share later: keep where its search stands
+                # (with the results it found and did not use).
+                chunk.search_state = {**outcome.search, "counts": walk_counts(chunk)}
+            if chunk.downloaded < chunk.target:
+                if going and outcome.search is not None:  # its target was raised as it ran
+                    dispatches.append(requeue(chunk))
+                else:
+                    dispatches += top_up(db, job, chunk)
+            db.flush()
         ended = finish_job_if_done(db, job_id)
-        job = db.get(Job, job_id)
         level = job.options.get("validate") if ended is JobStatus.completed else None
         started = queue_run(db, job, level, settings.validation_batch_size) if level else None
         db.commit()
+    if resend is not None:  # only once committed: an outage retry must not send them twice
+        resend += dispatches
     return started
 
 
@@ -379,8 +399,16 @@ def download_images_task(self, keyword: str, engine: str, max_images: int, job_i
     try:
         if outcome.warnings:
             outlast_sync(lambda: sink.warn([*notes, *outcome.warnings]), limit, what)
+        resend: list[Dispatch] = []
         started = outlast_sync(
-            lambda: finish(sessions, settings, chunk_id, job_id, task_id, outcome), limit, what)
+            lambda: finish(sessions, settings, chunk_id, job_id, task_id, outcome, resend),
+            limit, what)
+        if resend:  # topped up: chunks of the keyword go on for the images this one lacked
+            def send_again() -> None:
+                with broker_call():
+                    send(app, resend)
+
+            outlast_sync(send_again, limit, what)
     except ChunkFault as exc:
         # The chunk stays running with a silent heartbeat: the recovery sweep sends it again.
         log.error("chunk %s: could not record its end (%s)", chunk_id, exc)

@@ -72,6 +72,7 @@ def job_out(job: Job, counts: ChunkCounts, breakdown: dict | None = None) -> Job
         id=job.id, name=job.name, keywords=job.keywords, engines=job.engines,
         max_images=job.max_images, respect_robots=job.options.get("respect_robots", True),
         respect_optout=job.options.get("respect_optout", True),
+        fill=job.options.get("fill", False),
         validate_level=job.options.get("validate"),
         filters=SearchFilters.from_options(job.options).as_dict(),
         status=job.status, progress=counts.progress, total_chunks=counts.total,
@@ -150,7 +151,7 @@ def create_job(body: JobCreate, request: Request, user_id: WriterId, db: DB) -> 
     job = Job(owner_id=user_id, name=body.name, keywords=body.keywords, engines=body.engines,
               max_images=body.max_images,
               options={"respect_robots": body.respect_robots, "validate": body.validate_level,
-                       "respect_optout": body.respect_optout,
+                       "respect_optout": body.respect_optout, "fill": body.fill,
                        "filters": body.filters.model_dump()},
               status=JobStatus.pending)
     job.chunks = build_chunks(job)
