@@ -130,3 +130,14 @@ def test_the_user_agent_names_us_our_version_and_the_contact(live, users, fakewe
     assert fakeweb.agents("/w/api.php") == {expected}  # an API engine's searches
     # a search site's pages are asked for as a browser, or their markup differs
     assert all(agent.startswith("Mozilla/") for agent in fakeweb.agents("/images/"))
+
+
+def test_each_source_s_terms_are_shown_and_unsplash_warns(server, users):
+    user = users(server)
+    engines = {e["name"]: e for e in user.client.get("/engines").json()}
+    assert "machine-learning" in engines["unsplash"]["terms"]["warning"]
+    assert "24 hours" in engines["pixabay"]["terms"]["summary"]
+    assert engines["bing"]["terms"]["warning"] is None
+    job = create_job(user.client, ["heron"], ["bing", "unsplash"], 4)
+    assert len(job["warnings"]) == 1 and job["warnings"][0].startswith("Unsplash:")
+    assert create_job(user.client, ["heron"], ["bing"], 4)["warnings"] == []

@@ -187,6 +187,9 @@ class JobOut(BaseModel):
     updated_at: datetime
     breakdown: JobBreakdownOut | None = Field(
         None, description="Where the images went, summed over its chunks")
+    warnings: list[str] = Field(
+        default_factory=list, description="What its engines' terms say a dataset user must "
+                                          "know (e.g. Unsplash's licence on ML use)")
 
 
 class Page(BaseModel, Generic[T]):
@@ -333,6 +336,13 @@ class ReviewManyOut(BaseModel):
     review: ReviewState
 
 
+class EngineTermsOut(BaseModel):
+    summary: str
+    url: str | None = None
+    warning: str | None = Field(None, description="Told to every job that uses it")
+    notes: list[str] = Field(default_factory=list, description="How we follow them")
+
+
 class EngineOut(BaseModel):
     name: str
     label: str
@@ -346,6 +356,7 @@ class EngineOut(BaseModel):
     search_rate: str = Field(description="Its search-query quota, shared by every worker "
                                          "(PIXCRAWLER_ENGINE_<NAME>_SEARCH_RATE)")
     page_size: int = Field(description="Results one search query gives")
+    terms: EngineTermsOut | None = Field(None, description="Its terms that matter for a dataset")
 
 
 class EngineHealthOut(BaseModel):

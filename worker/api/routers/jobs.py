@@ -35,6 +35,7 @@ from worker.api.schemas import (
 from worker.crawl.engines import engine_status
 from worker.crawl.filters import SearchFilters
 from worker.crawl.storage import JobStorage
+from worker.crawl.terms import engine_warnings
 from worker.db.models import (
     FINISHED,
     Chunk,
@@ -80,7 +81,7 @@ def job_out(job: Job, counts: ChunkCounts, breakdown: dict | None = None) -> Job
         failed_chunks=counts.failed, cancelled_chunks=counts.cancelled,
         downloaded_images=counts.downloaded, created_at=job.created_at,
         started_at=job.started_at, finished_at=job.finished_at, updated_at=job.updated_at,
-        breakdown=breakdown,
+        breakdown=breakdown, warnings=engine_warnings(job.engines),
     )
 
 

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from worker.api.deps import UserId
-from worker.api.schemas import EngineHealthOut, EngineOut
+from worker.api.schemas import EngineHealthOut, EngineOut, EngineTermsOut
 from worker.crawl.engines import ENGINES, engine_status, env_name
 from worker.crawl.health import DEFAULT_QUERY, check_engines
+from worker.crawl.terms import terms_of
 from worker.engine_config import engines_to_check
 
 if TYPE_CHECKING:
@@ -38,8 +39,13 @@ def engines(request: Request) -> list[EngineOut]:
                              key_setting=env_name(cls.key_setting) if cls.key_setting else None,
                              filters=sorted(values), filter_values=values,
                              search_rate=settings.search_rate(name),
-                             page_size=cls.page_size))
+                             page_size=cls.page_size, terms=_terms(name)))
     return out
+
+
+def _terms(name: str) -> EngineTermsOut:
+    t = terms_of(name)
+    return EngineTermsOut(summary=t.summary, url=t.url, warning=t.warning, notes=list(t.notes))
 
 
 ENGINE_HEALTH_TTL = 60.0  # a check makes real requests to every engine; don't repeat it often
