@@ -234,6 +234,15 @@ class Page(_Model, Generic[T]):
     page_size: int
 
 
+class EngineTerms(_Model):
+    """An engine's terms that matter for a dataset (GET /engines `terms`)."""
+
+    summary: str = ""
+    url: str | None = None
+    warning: str | None = None  # to show whenever a job uses it (e.g. Unsplash on ML use)
+    notes: list[str] = Field(default_factory=list)
+
+
 class Engine(_Model):
     name: str
     label: str = ""
@@ -245,6 +254,7 @@ class Engine(_Model):
     filter_values: dict[str, list[str | bool]] = Field(default_factory=dict)
     search_rate: str | None = None  # its search-query quota, e.g. "10/minute"
     page_size: int | None = None  # results one query gives
+    terms: EngineTerms | None = None  # older servers: None
 
 
 class ExportFormat(_Model):
