@@ -49,7 +49,7 @@ def image_tooltip(image: Image) -> str:
 
 MEANS_LABELS = {"same_pixels": "same pixels", "dct_hash": "perceptual hash",
                 "mirror": "mirrored", "borders_trimmed": "borders trimmed",
-                "three_hashes_agree": "three hashes agree"}
+                "three_hashes_agree": "three hashes agree", "centre_crop": "centres agree"}
 
 
 def duplicate_reason(metrics: dict) -> str:
