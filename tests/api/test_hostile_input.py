@@ -132,7 +132,7 @@ def test_out_of_range_ids_in_writes_are_not_found(user):
                         json={"review": "accepted"}).status_code == 404
     job = client.post("/jobs", json=job_body()).json()["id"]
     r = client.patch(f"/jobs/{job}/images", json={"ids": [2**31, 2**63], "review": "accepted"})
-    assert "has id 2147483648, 9223372036854775808" in small_error(r, 404)["detail"]
+    assert "has id 2147483648, 9223372036854775808" in small_error(r, 422)["detail"]
 
 
 @pytest.mark.parametrize("page", ["9223372036854775807", "2147483648", "0"])
@@ -158,3 +158,13 @@ def test_long_details_are_cut(user):
     job = user.client.post("/jobs", json=job_body()).json()["id"]
     r = user.client.get(f"/jobs/{job}/export", params={"format": "x" * 20_000})
     assert small_error(r, 422)["detail"].startswith("format must be one of")
+
+
+@pytest.mark.parametrize("changes", [
+    {"max_images": True}, {"max_images": "5"}, {"fill": 1}, {"respect_robots": "yes"},
+    {"filters": {"min_height": False}}, {"filters": {"safe_search": 0}},
+])
+def test_numbers_and_booleans_are_taken_as_the_schema_types_them(user, changes):
+    """No lax coercion: what the OpenAPI calls an integer or a boolean is exactly that."""
+    r = user.client.post("/jobs", json=job_body(**changes))
+    assert small_error(r, 422)["detail"][0]["loc"][0] == "body"

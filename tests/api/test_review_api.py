@@ -44,7 +44,7 @@ def test_bulk_review_is_all_or_nothing(server, user):
     other, other_ids = job_with_images(server, user, 1)
     r = user.client.patch(f"/jobs/{job_id}/images",
                           json={"ids": [ids[0], other_ids[0], 999_999], "review": "rejected"})
-    assert r.status_code == 404
+    assert r.status_code == 422
     assert r.json() == {"detail": f"No image of job {job_id} has id {other_ids[0]}, 999999"}
     assert set(reviews(user.client, job_id).values()) == {"unreviewed"}
     assert set(reviews(user.client, other).values()) == {"unreviewed"}

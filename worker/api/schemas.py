@@ -10,6 +10,8 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
     field_validator,
@@ -61,9 +63,9 @@ class FiltersIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    safe_search: bool = True
-    min_width: int = Field(0, ge=0, le=100_000)
-    min_height: int = Field(0, ge=0, le=100_000)
+    safe_search: StrictBool = True
+    min_width: StrictInt = Field(0, ge=0, le=100_000)
+    min_height: StrictInt = Field(0, ge=0, le=100_000)
     license: Literal[LICENSES] = "any"  # type: ignore[valid-type]
     image_type: Literal[IMAGE_TYPES] = "any"  # type: ignore[valid-type]
     color: Literal[COLORS] = "any"  # type: ignore[valid-type]
@@ -75,12 +77,12 @@ class JobCreate(BaseModel):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
     keywords: list[Keyword] = Field(min_length=1, max_length=100)
     engines: list[EngineName] = Field(min_length=1)
-    max_images: int = Field(ge=1, le=10000, description="Images wanted per keyword")
-    respect_robots: bool = True
-    respect_optout: bool = Field(
+    max_images: StrictInt = Field(ge=1, le=10000, description="Images wanted per keyword")
+    respect_robots: StrictBool = True
+    respect_optout: StrictBool = Field(
         True, description="Leave out images whose owner opted out (X-Robots-Tag noai, "
                           "noimageai, noindex, noimageindex); the export's README says if not")
-    fill: bool = Field(
+    fill: StrictBool = Field(
         False, description="Top up to the count: a keyword's images one engine cannot give "
                            "go to the job's other engines for that keyword")
     validate_level: Literal["fast", "medium", "slow"] | None = Field(
@@ -327,7 +329,7 @@ class ReviewIn(BaseModel):
 
 
 class ReviewManyIn(ReviewIn):
-    ids: list[int] = Field(min_length=1, max_length=MAX_REVIEW_IDS,
+    ids: list[StrictInt] = Field(min_length=1, max_length=MAX_REVIEW_IDS,
                            description=f"Images of the job, at most {MAX_REVIEW_IDS} at once")
 
 

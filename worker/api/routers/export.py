@@ -15,7 +15,7 @@ import anyio
 from fastapi import APIRouter, HTTPException, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, StrictInt
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import Receive, Scope, Send
 
@@ -47,7 +47,7 @@ class FolderExportIn(BaseModel):
     include: str = "all"
     split: str | None = None
     format: str = "imagefolder"
-    shard_mb: int | None = None
+    shard_mb: StrictInt | None = None
 
 
 class FormatOut(BaseModel):

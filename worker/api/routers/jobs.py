@@ -390,8 +390,9 @@ def job_chunks(job_id: int, user_id: UserId, db: DB) -> list[Chunk]:
 
 @router.patch("/{job_id}/images", response_model=ReviewManyOut)
 def review_images(job_id: int, body: ReviewManyIn, user_id: WriterId, db: DB) -> ReviewManyOut:
-    """Set one review state on many images of the job at once; all or none: 404 naming the
-    ids that are not images of this job."""
+    """Set one review state on many images of the job at once; all or none: 422 naming the
+    ids that are not images of this job (the job is there: what is wrong is the body; a 404
+    here read to clients as the job being gone)."""
     owned_job(db, job_id, user_id)
     ids = sorted(set(body.ids))
     in_range = [i for i in ids if 1 <= i <= MAX_ID]  # others name no row (and break queries)
@@ -399,7 +400,7 @@ def review_images(job_id: int, body: ReviewManyIn, user_id: WriterId, db: DB) ->
                                                   Image.id.in_(in_range))))
     if unknown := [i for i in ids if i not in found]:
         shown = ", ".join(map(str, unknown[:20])) + (" …" if len(unknown) > 20 else "")
-        raise HTTPException(status.HTTP_404_NOT_FOUND,
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             detail=f"No image of job {job_id} has id {shown}")
     db.execute(update(Image).where(Image.job_id == job_id, Image.id.in_(ids))
                .values(review=body.review))
