@@ -7,9 +7,11 @@ import contextlib
 import json
 import os
 import stat
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -311,13 +313,22 @@ def test_another_user_of_the_machine_can_neither_sign_in_nor_register(owner_stac
     if other is None:
         pytest.skip("needs root and useradd/runuser to act as a second OS user")
     path = owner_stack.data_dir / ACCOUNT_FILE
-    for folder in [*reversed(path.parents)]:
-        if folder.exists() and folder.is_relative_to(owner_stack.workdir.parent):
-            folder.chmod(folder.stat().st_mode | 0o055)  # traversable and listable by others
-    result = subprocess.run(
-        ["runuser", "-u", other, "--", SYSTEM_PYTHON, "-c", PROBE,
-         f"{owner_stack.api_url}/api/v1", str(path)],
-        capture_output=True, text=True, timeout=60, cwd="/")
+    # Every folder of ours on the way, pytest's private pytest-of-<user> included, traversable
+    # and listable by others for the probe, then as they were.
+    temp = Path(tempfile.gettempdir())
+    opened = {folder: folder.stat().st_mode for folder in path.parents
+              if folder.is_relative_to(temp) and folder != temp
+              and folder.stat().st_uid == os.getuid()}
+    try:
+        for folder, mode in opened.items():
+            folder.chmod(mode | 0o055)
+        result = subprocess.run(
+            ["runuser", "-u", other, "--", SYSTEM_PYTHON, "-c", PROBE,
+             f"{owner_stack.api_url}/api/v1", str(path)],
+            capture_output=True, text=True, timeout=60, cwd="/")
+    finally:
+        for folder, mode in opened.items():
+            folder.chmod(mode)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"sees_file": True, "read": False,
                                           "register": 403, "login": 401}
