@@ -104,11 +104,12 @@ def run_until(done, timeout: float, step=None) -> None:
         raise TimeoutError("a benchmark phase did not finish in time")
 
 
-def measure_stalls(keywords: int, images: int, idle_seconds: float) -> dict:
+def open_window(stack, tmp: Path, name: str, keywords: int, engines: list[str],
+                images: int):
+    """A signed-in main window on a new job of `stack`: (app, client, job, window)."""
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from bench.common import deployment
     from pixcrawler_desktop.client import MemoryTokenStore, PixCrawlerClient
     from pixcrawler_desktop.ui.mainwindow import MainWindow
     from pixcrawler_desktop.ui.settings import AppSettings
@@ -116,24 +117,30 @@ def measure_stalls(keywords: int, images: int, idle_seconds: float) -> dict:
     from pixcrawler_desktop.ui.theme import Theme
     from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
 
+    app = QApplication.instance() or QApplication([])
+    theme = Theme(app, "light")
+    settings = AppSettings(QSettings(str(tmp / "settings.ini"), QSettings.Format.IniFormat))
+    client = PixCrawlerClient(stack.api_url, token_store=MemoryTokenStore())
+    email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password"
+    client.register(email, password)
+    user = client.login(email, password)
+    job = client.create_job(name, [f"kw {i}" for i in range(keywords)], engines, images)
+    window = MainWindow(client, user, settings, TaskRunner(4), TaskRunner(4), theme,
+                        ThumbnailCache(tmp / "thumbs"))
+    return app, client, job, window
+
+
+def measure_stalls(keywords: int, images: int, idle_seconds: float) -> dict:
+    from bench.common import deployment
+
     web, web_url = start_fakeweb(max(60, images))
     tmp = Path(tempfile.mkdtemp(prefix="pixcrawler-gui-bench-"))
     try:
         with deployment("sqlite", engine_bing_url=web_url, engine_duckduckgo_url=web_url,
                         events_interval="0.2") as stack:
             stack.start_worker(concurrency=4)
-            app = QApplication.instance() or QApplication([])
-            theme = Theme(app, "light")
-            settings = AppSettings(QSettings(str(tmp / "settings.ini"),
-                                             QSettings.Format.IniFormat))
-            client = PixCrawlerClient(stack.api_url, token_store=MemoryTokenStore())
-            email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password"
-            client.register(email, password)
-            user = client.login(email, password)
-            job = client.create_job("responsiveness", [f"kw {i}" for i in range(keywords)],
-                                    ["bing", "duckduckgo"], images)
-            window = MainWindow(client, user, settings, TaskRunner(4), TaskRunner(4), theme,
-                                ThumbnailCache(tmp / "thumbs"))
+            _app, client, job, window = open_window(stack, tmp, "responsiveness", keywords,
+                                                    ["bing", "duckduckgo"], images)
             window.show()
             run_until(lambda: window.job_view.job is not None
                       and window.job_view.job.id == job.id, 30)

@@ -24,14 +24,19 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from bench.gui_responsiveness import TICK_MS, StallMeter, run_until, start_fakeweb  # noqa: E402
+from bench.gui_responsiveness import (  # noqa: E402
+    TICK_MS,
+    StallMeter,
+    open_window,
+    run_until,
+    start_fakeweb,
+)
 
 ENGINES = ["bing", "duckduckgo"]
 GOAL_MS = 50.0
@@ -84,16 +89,8 @@ def describe(name: str, meter: StallMeter) -> tuple[str, float]:
 
 
 def measure(keywords: int, images: int, idle_seconds: float, why: bool = False) -> list[str]:
-    from PySide6.QtCore import QSettings
-    from PySide6.QtWidgets import QApplication
 
     from bench.common import deployment
-    from pixcrawler_desktop.client import MemoryTokenStore, PixCrawlerClient
-    from pixcrawler_desktop.ui.mainwindow import MainWindow
-    from pixcrawler_desktop.ui.settings import AppSettings
-    from pixcrawler_desktop.ui.tasks import TaskRunner
-    from pixcrawler_desktop.ui.theme import Theme
-    from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
 
     web, web_url = start_fakeweb(max(60, images * 2))
     tmp = Path(tempfile.mkdtemp(prefix="pixcrawler-ui-stall-"))
@@ -102,18 +99,8 @@ def measure(keywords: int, images: int, idle_seconds: float, why: bool = False) 
         with deployment("sqlite", engine_bing_url=web_url, engine_duckduckgo_url=web_url,
                         events_interval="0.2", search_rate_limit="6000/minute") as stack:
             stack.start_worker(concurrency=4)
-            app = QApplication.instance() or QApplication([])
-            theme = Theme(app, "light")
-            settings = AppSettings(QSettings(str(tmp / "settings.ini"),
-                                             QSettings.Format.IniFormat))
-            client = PixCrawlerClient(stack.api_url, token_store=MemoryTokenStore())
-            email, password = f"bench-{uuid.uuid4().hex[:8]}@example.com", "bench password"
-            client.register(email, password)
-            user = client.login(email, password)
-            job = client.create_job("ui stall", [f"kw {i}" for i in range(keywords)],
-                                    ENGINES, images)
-            window = MainWindow(client, user, settings, TaskRunner(4), TaskRunner(4), theme,
-                                ThumbnailCache(tmp / "thumbs"))
+            _app, client, job, window = open_window(stack, tmp, "ui stall", keywords, ENGINES,
+                                                    images)
             window.resize(1180, 780)
             window.show()
             run_until(lambda: window.job_view.job is not None
