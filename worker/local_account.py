@@ -74,7 +74,7 @@ def ensure_local_account(settings: Settings) -> None:
     """
     from sqlalchemy import select
 
-    from worker.api.security import hash_password, verify_password
+    from worker.api.security import hash_secret, secret_hash_outdated, verify_password
     from worker.db.models import User
     from worker.db.session import session_factory
 
@@ -86,11 +86,12 @@ def ensure_local_account(settings: Settings) -> None:
     with sessions() as db:
         user = db.scalar(select(User).where(User.email == email))
         if user is None:
-            user = User(email=email, password_hash=hash_password(data["password"]))
+            user = User(email=email, password_hash=hash_secret(data["password"]))
             db.add(user)
-        elif user.password_hash != data.get("hash") and not verify_password(
-                user.password_hash, data["password"]):
-            user.password_hash = hash_password(data["password"])
+        elif secret_hash_outdated(user.password_hash) or (
+                user.password_hash != data.get("hash")
+                and not verify_password(user.password_hash, data["password"])):
+            user.password_hash = hash_secret(data["password"])
         db.commit()
         fresh = {"email": email, "password": data["password"], "hash": user.password_hash}
     if fresh != data:

@@ -34,16 +34,18 @@ def main(argv: list[str] | None = None) -> int:
     pool = args.pool or settings.worker_pool or ("threads" if embedded else "prefork")
     concurrency = args.concurrency or (4 if embedded else os.cpu_count() or 2)
 
+    from celery.utils.nodenames import default_nodename, host_format
+
     import worker.prompt_shutdown  # noqa: F401 - connects its signal handler
     from worker.celery_app import app
 
-    argv_celery = ["worker", "--pool", pool, "--concurrency", str(concurrency),
-                   "--queues", args.queues, "--loglevel", args.loglevel, "--without-gossip",
-                   "--without-mingle"]
-    if args.hostname:
-        argv_celery += ["--hostname", args.hostname]
-    app.worker_main(argv_celery)
-    return 0
+    # Celery's worker itself, without its command line: that imports every `celery`
+    # subcommand (click-repl, prompt-toolkit: 0.15 s of each worker's start).
+    node = app.Worker(hostname=host_format(default_nodename(args.hostname)), pool_cls=pool,
+                      concurrency=concurrency, queues=args.queues, loglevel=args.loglevel,
+                      without_gossip=True, without_mingle=True)
+    node.start()
+    return node.exitcode or 0
 
 
 def check_engines_main(argv: list[str]) -> int:
