@@ -24,6 +24,7 @@ import itertools
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -62,6 +63,7 @@ class Ours:
     crawl: float  # job started_at -> finished_at
     phases: dict[str, float] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    cpu: float = 0.0  # CPU seconds of the command and every process it started
 
 
 @dataclass
@@ -70,6 +72,13 @@ class Peer:
     wall: float
     own: float  # first shard start -> last shard end, from img2dataset's stats files
     printed: str  # the "images per sec" img2dataset printed itself (count / duration)
+    cpu: float = 0.0
+
+
+def children_cpu() -> float:
+    """CPU seconds of the waited-for children so far (theirs and their own children's)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 @contextmanager
@@ -139,6 +148,7 @@ def run_ours(args: argparse.Namespace, base: str, keywords: list[str], folder: P
         cmd += ["--validate", args.validate]
     stamps: dict[str, float] = {}
     err: list[str] = []
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -171,7 +181,8 @@ def run_ours(args: argparse.Namespace, base: str, keywords: list[str], folder: P
     edges = [("begin", 0.0), *((n, stamps[n] - t0) for n, _ in MARKS if n in stamps),
              ("shutdown", wall)]
     phases = {b[0]: b[1] - a[1] for a, b in itertools.pairwise(edges)}
-    return Ours(result["dataset"]["images"], wall, crawl, phases, sources)
+    return Ours(result["dataset"]["images"], wall, crawl, phases, sources,
+                children_cpu() - cpu0)
 
 
 def run_peer(args: argparse.Namespace, urls: list[str], folder: Path) -> Peer:
@@ -186,9 +197,11 @@ def run_peer(args: argparse.Namespace, urls: list[str], folder: Path) -> Peer:
            f"--processes_count={args.processes}", f"--thread_count={args.threads}",
            f"--number_sample_per_shard={per_shard}"]
     env = {**os.environ, "NO_ALBUMENTATIONS_UPDATE": "1", "WANDB_MODE": "disabled"}
+    cpu0 = children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    cpu = children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"img2dataset exited {proc.returncode}:\n{proc.stderr[-3000:]}")
     stats = [json.loads(p.read_text()) for p in output.glob("*_stats.json")]
@@ -197,7 +210,7 @@ def run_peer(args: argparse.Namespace, urls: list[str], folder: Path) -> Peer:
     own = max(s["end_time"] for s in stats) - min(s["start_time"] for s in stats)
     images = sum(1 for p in output.rglob("*.jpg"))
     printed = [m.group(1) for line in proc.stdout.splitlines() if (m := I2D_TOTAL.match(line))]
-    return Peer(images, wall, own, printed[-1] if printed else "?")
+    return Peer(images, wall, own, printed[-1] if printed else "?", cpu)
 
 
 def i2d_version(venv: Path) -> str | None:
@@ -257,12 +270,14 @@ def main() -> None:
                     o = ours[-1]
                     phases = "  ".join(f"{k} {v:.1f}" for k, v in o.phases.items())
                     print(f"round {n + 1} pixcrawler  {o.images:5d} images  wall {o.wall:6.2f} s"
-                          f"  crawl-only {o.crawl:6.2f} s   phases (s): {phases}", flush=True)
+                          f"  crawl-only {o.crawl:6.2f} s  CPU {o.cpu:5.1f} s"
+                          f"  phases (s): {phases}", flush=True)
                 elif version is not None:
                     peers.append(run_peer(args, urls, folder))
                     p = peers[-1]
                     print(f"round {n + 1} img2dataset {p.images:5d} images  wall {p.wall:6.2f} s"
-                          f"  own        {p.own:6.2f} s   (it printed {p.printed} img/s)",
+                          f"  own        {p.own:6.2f} s  CPU {p.cpu:5.1f} s"
+                          f"  (it printed {p.printed} img/s)",
                           flush=True)
                 if not args.keep:
                     shutil.rmtree(folder, ignore_errors=True)
@@ -276,11 +291,15 @@ def main() -> None:
                               sum(o.crawl for o in ours))
     print(f"  pixcrawler crawl, whole command   {rate(o_img, o_wall)}")
     print(f"  pixcrawler crawl-only (job times) {rate(o_img, o_crawl)}")
+    o_cpu = 1000 * sum(o.cpu for o in ours) / o_img
+    print(f"  pixcrawler CPU per 1000 images     {o_cpu:6.2f} s")
     if peers:
         p_img, p_wall, p_own = (sum(p.images for p in peers), sum(p.wall for p in peers),
                                 sum(p.own for p in peers))
         print(f"  img2dataset, whole command        {rate(p_img, p_wall)}")
         print(f"  img2dataset own (stats files)     {rate(p_img, p_own)}")
+        p_cpu = 1000 * sum(p.cpu for p in peers) / p_img
+        print(f"  img2dataset CPU per 1000 images    {p_cpu:6.2f} s")
         for name, a, b in (("CLI wall / img2dataset wall", o_wall, p_wall),
                            ("crawl-only / img2dataset own", o_crawl, p_own),
                            ("crawl-only / img2dataset wall", o_crawl, p_wall)):

@@ -1,10 +1,9 @@
-"""An image body on its way to disk: collected in memory, then settled in one worker-thread hop.
+"""An image body on its way to disk: collected in memory, then written, hashed and checked at once.
 
-Creating, writing and hashing a file per image on the event loop costs more than the download
-itself on slow filesystems (about 0.5 ms per file create here), and an image rarely exceeds a
-few hundred KB. So pieces are kept in memory and :meth:`Body.settle`, run in a thread, writes the
-temp file, hashes it, checks that it is complete and reads its size from the header. Bodies
-larger than ``spill_at`` go to a temp file as they arrive, so memory stays bounded.
+An image rarely exceeds a few hundred KB, so pieces are kept in memory and :meth:`Body.settle`
+writes the temp file in one go, hashes it, checks that it is complete and reads its size from
+the header: one file create and one write per image. Bodies larger than ``spill_at`` go to a
+temp file as they arrive, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -68,8 +67,8 @@ class Body:
 
     def settle(self) -> tuple[Path, str, int | None, int | None]:
         """Write (if still in memory), hash and check the body: (temp path, sha256, width,
-        height). Blocking; run it in a thread. Raises DownloadError for a truncated or
-        unreadable image; the temp file is then gone."""
+        height). Raises DownloadError for a truncated or unreadable image; the temp file is
+        then gone."""
         if self._file is None:
             data = b"".join(self._parts)
             self._parts = []
