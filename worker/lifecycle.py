@@ -117,10 +117,24 @@ def queue_chunks(job: Job, chunks: Iterable[Chunk]) -> list[Dispatch]:
     return out
 
 
+def spread(dispatches: Sequence[Dispatch]) -> list[Dispatch]:
+    """The same chunks, ordered so that one keyword's engines run apart, and engines take
+    turns: round r sends, for the i-th keyword, its ((i + r) mod n)-th chunk. A keyword's
+    engines list many of the same images; the chunk that runs later then skips those its
+    job already stored (see ChunkSink.stored_elsewhere) instead of downloading them again
+    alongside, and consecutive chunks use different engines' search quotas."""
+    groups: dict[tuple[int, str], list[Dispatch]] = {}
+    for d in dispatches:
+        groups.setdefault((d.job_id, d.keyword), []).append(d)
+    rotated = [g[i % len(g):] + g[:i % len(g)] for i, g in enumerate(groups.values())]
+    return [g[r] for r in range(max(map(len, rotated), default=0))
+            for g in rotated if r < len(g)]
+
+
 def send(celery: Celery, dispatches: Sequence[Dispatch]) -> None:
-    """Send every chunk's task over one broker connection."""
+    """Send every chunk's task over one broker connection, in `spread` order."""
     with celery.producer_or_acquire() as producer:
-        for d in dispatches:
+        for d in spread(dispatches):
             kwargs = {"keyword": d.keyword, "engine": d.engine, "max_images": d.target,
                       "job_id": d.job_id, "chunk_id": d.chunk_id}
             eta = None

@@ -40,6 +40,8 @@ class MemorySink:
         self.duplicates = 0  # found by the runner itself
         self.filtered = 0  # results the runner's filters removed
         self.waits: list[float] = []  # quota waits noted for users
+        self.elsewhere: set[str] = set()  # URLs the job stored from its other chunks
+        self.asked_elsewhere: list[str] = []
         self._lock = threading.Lock()
 
     def note_wait(self, until: float) -> None:
@@ -47,6 +49,10 @@ class MemorySink:
 
     def already_recorded(self) -> dict[int, str]:
         return dict(self.recorded)
+
+    def stored_elsewhere(self, urls):
+        self.asked_elsewhere.extend(urls)
+        return self.elsewhere & set(urls)
 
     def is_cancelled(self) -> bool:
         with self._lock:
@@ -201,6 +207,22 @@ def test_duplicates_are_recorded_once(web: FakeWeb, tmp_path: Path) -> None:
     assert outcome.duplicates >= 1
     assert len(sink.by_sha) == 10
     assert_disk_matches_sink(tmp_path, "twins", sink)
+
+
+def test_images_the_job_stored_from_another_engine_are_not_fetched_again(
+        web: FakeWeb, tmp_path: Path) -> None:
+    """The keyword's other engine stored results 0-5 already: they count as duplicates
+    without a download, and the chunk reaches its count with the next results."""
+    sink = MemorySink()
+    sink.elsewhere = {web.result_image_url("otter", rank) for rank in range(6)}
+    outcome = chunk(web, tmp_path, "otter", 10, sink)
+
+    assert outcome.downloaded == 10 and outcome.duplicates == 6
+    assert {image.rank for image in sink.images} == set(range(6, 16))
+    for rank in range(6):
+        assert web.hits(f"/img/{web.result_name('otter', rank)}.jpg") == 0
+    assert set(sink.asked_elsewhere) >= sink.elsewhere
+    assert_disk_matches_sink(tmp_path, "otter", sink)
 
 
 def test_failed_downloads_are_reported_and_replaced(web: FakeWeb, tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ class _ChunkRun:
         self.queue: deque[tuple[int, Candidate]] = deque()
         self.seen_urls: set[str] = set()
         self.downloads: dict[asyncio.Task[Fetched], tuple[int, Candidate]] = {}
-        self.search_task: asyncio.Task[ResultPage] | None = None
+        self.search_task: asyncio.Task[tuple[ResultPage, set[str]]] | None = None
         # Placed but not yet recorded, and the batch being recorded now.
         self.pending: list[StoredImage] = []
         self.pending_failures: list[Failure] = []
@@ -278,7 +278,16 @@ class _ChunkRun:
 
     # -- search ------------------------------------------------------------------------------
 
-    async def _search(self, cursor: Any) -> ResultPage:
+    async def _search(self, cursor: Any) -> tuple[ResultPage, set[str]]:
+        """The next page, and those of its results the job already stored from its other
+        chunks: when a keyword's engines list the same images, each is downloaded once."""
+        page = await self._query(cursor)
+        urls = [c.url for c in page.candidates if c.url not in self.seen_urls]
+        known = await outlast(lambda: asyncio.to_thread(self.sink.stored_elsewhere, urls),
+                              self.outage_limit, "reading the job's images") if urls else set()
+        return page, known
+
+    async def _query(self, cursor: Any) -> ResultPage:
         if self.limiter is not None:
             delay = await self._slot(self.limiter)
             if delay > 0:
@@ -305,10 +314,10 @@ class _ChunkRun:
             log.debug("could not note the quota wait of %s/%r", self.engine.name, self.keyword,
                       exc_info=True)
 
-    def _on_page(self, task: asyncio.Task[ResultPage]) -> None:
+    def _on_page(self, task: asyncio.Task[tuple[ResultPage, set[str]]]) -> None:
         name = self.engine.name
         try:
-            page = task.result()
+            page, known = task.result()
         except ChunkFault as exc:
             self._fault(str(exc))
             return
@@ -329,7 +338,8 @@ class _ChunkRun:
             self.next_rank += 1
             if rank in self.recorded:
                 continue
-            if candidate.url in self.seen_urls:  # the engine listed it twice
+            if candidate.url in self.seen_urls or candidate.url in known:
+                # listed twice by the engine, or already stored by another engine's chunk
                 self.outcome.duplicates += 1
                 self.pending_duplicates += 1
                 continue

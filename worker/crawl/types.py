@@ -170,6 +170,10 @@ class ChunkSink(Protocol):
     def already_recorded(self) -> dict[int, str]:
         """Ranks already stored for this chunk (a re-delivered chunk resumes): rank -> url."""
 
+    def stored_elsewhere(self, urls: Sequence[str]) -> set[str]:
+        """Those of ``urls`` that the job already stored from another chunk (its other engines
+        list many of the same images): not worth downloading again."""
+
     def is_cancelled(self) -> bool:
         """True once the chunk or its job was cancelled; polled between downloads."""
 

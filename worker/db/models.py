@@ -6,6 +6,7 @@ The same models run on SQLite (embedded) and PostgreSQL (server); only portable 
 from __future__ import annotations
 
 import enum
+import hashlib
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -202,6 +203,7 @@ class Image(Base):
         Index("ix_images_chunk_rank", "chunk_id", "rank"),
         Index("ix_images_job_validation", "job_id", "validation_status"),
         Index("ix_images_job_review", "job_id", "review"),
+        Index("ix_images_job_url", "job_id", "url_key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -211,6 +213,9 @@ class Image(Base):
     engine: Mapped[str] = mapped_column(String(40))
     rank: Mapped[int] = mapped_column(Integer)
     source_url: Mapped[str] = mapped_column(Text)
+    # `url_key(source_url)`: an indexable stand-in for the URL, which can be longer than an
+    # index entry may be. NULL on rows stored before migration 0009.
+    url_key: Mapped[int | None] = mapped_column(BigInteger)
     page_url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     query: Mapped[str | None] = mapped_column(Text)  # what was sent to the engine
@@ -274,3 +279,8 @@ class WorkerPresence(Base):
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     holding: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+
+def url_key(url: str) -> int:
+    """The first 8 bytes of the URL's SHA-256 as a signed 64-bit integer (fits BIGINT)."""
+    return int.from_bytes(hashlib.sha256(url.encode()).digest()[:8], "big", signed=True)

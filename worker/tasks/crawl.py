@@ -35,7 +35,7 @@ from worker.crawl.types import (
     StoredImage,
 )
 from worker.db.dialects import dialect_insert, lock_row
-from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, utcnow
+from worker.db.models import Chunk, Image, Job, JobStatus, ValidationStatus, url_key, utcnow
 from worker.db.session import forget_connections, session_factory
 from worker.engine_config import configured_engine
 from worker.fill import requeue, top_up
@@ -81,6 +81,16 @@ class DbChunkSink:
             rows = db.execute(select(Image.rank, Image.source_url)
                               .where(Image.chunk_id == self._chunk_id))
             return {rank: url for rank, url in rows}
+
+    def stored_elsewhere(self, urls: Sequence[str]) -> set[str]:
+        keys = {url_key(u) for u in urls}
+        if not keys:
+            return set()
+        with database_call(), self._sessions() as db:
+            found = db.scalars(select(Image.source_url).where(
+                Image.job_id == self._job_id, Image.chunk_id != self._chunk_id,
+                Image.url_key.in_(keys)))
+            return set(found) & set(urls)
 
     def is_cancelled(self) -> bool:
         with database_call(), self._sessions() as db:
@@ -158,6 +168,7 @@ class DbChunkSink:
         f, c = image.fetched, image.candidate
         return {"job_id": self._job_id, "chunk_id": self._chunk_id, "keyword": image.keyword,
                 "engine": image.engine, "rank": image.rank, "source_url": c.url,
+                "url_key": url_key(c.url),
                 "page_url": c.page_url, "title": c.title, "query": image.keyword,
                 "license": c.license, "license_url": c.license_url, "creator": c.creator,
                 "attribution": c.attribution, "file_path": image.file_path, "sha256": f.sha256,
