@@ -112,7 +112,8 @@ def jobs_create(args: argparse.Namespace, ctx: Context) -> int:
     with _client(args, ctx) as client:
         job = client.create_job(args.name or ", ".join(args.keywords)[:200], args.keywords,
                                 args.engines, args.max_images, validate=args.validate,
-                                respect_robots=not args.no_robots, filters=filters_from(args))
+                                respect_robots=not args.no_robots, filters=filters_from(args),
+                                fill=not args.no_fill)
         if args.start:
             client.start(job.id)
             job = client.job(job.id)

@@ -23,6 +23,7 @@ from pixcrawler_desktop.cli.progress import make_view
 from pixcrawler_desktop.cli.session import Session, job_session
 from pixcrawler_desktop.client import ApiError, Job, PixCrawlerClient, ValidationSummary
 from pixcrawler_desktop.client.quota import least_time_sentence
+from pixcrawler_desktop.client.shortfall import job_sentences
 
 MAX_NAME = 200
 
@@ -76,7 +77,8 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
         out.warn(f"{missing} images were left out because their files are gone; the "
                  "dataset's README.md lists them")
     _report(ctx, job, final.status, dataset, summary, interrupted, warnings,
-            outcome_line(job.id, final.status, chunks))
+            outcome_line(job.id, final.status, chunks),
+            job_sentences(job, chunks, short_only=True))
     if interrupted:
         return INTERRUPTED
     if job.status != "completed" or missing or (summary and summary.status == "failed"):
@@ -110,7 +112,7 @@ def _create_and_start(client: PixCrawlerClient, args: argparse.Namespace) -> Job
     failed command leaves nothing behind."""
     job = client.create_job(args.name or _default_name(args.keywords), args.keywords,
                             args.engines, args.max_images, respect_robots=not args.no_robots,
-                            filters=filters_from(args))
+                            filters=filters_from(args), fill=not args.no_fill)
     try:
         client.start(job.id)
     except ApiError:
@@ -127,18 +129,21 @@ def _default_name(keywords: list[str]) -> str:
 
 def _report(ctx: Context, job: Job, status: str, dataset: dict[str, Any],
             summary: ValidationSummary | None, interrupted: bool, warnings: list[str],
-            ending: str) -> None:
-    """The warnings were said on stderr while crawling; --json also gets them here."""
+            ending: str, short: list[str]) -> None:
+    """The warnings were said on stderr while crawling; --json also gets them here, and
+    `short`: a sentence per keyword that got fewer images than asked, saying where the rest
+    went ("red fox: 86 of 100; bing ran out after 140 results, 9 failed (9 timeouts)")."""
     result = {
         "job": job,
         "status": status,
         "interrupted": interrupted,
         "warnings": warnings,
+        "short": short,
         "dataset": {"folder": dataset["path"], "images": dataset["images"],
                     "bytes": dataset["bytes"], "missing": dataset["missing"] or 0},
         "validation": summary,
     }
-    lines = [ending, f"{dataset['images']} images saved to {dataset['path']}"]
+    lines = [ending, *short, f"{dataset['images']} images saved to {dataset['path']}"]
     if summary is not None:
         lines.append(f"Validation ({summary.level}) {summary.status}: {summary.valid} valid, "
                      f"{summary.invalid} invalid, {summary.duplicate} duplicate")

@@ -156,6 +156,9 @@ def _job_options(p: argparse.ArgumentParser) -> None:
                         + ", ".join(VALIDATION_LEVELS))
     p.add_argument("--name", help="job name (default: from the keywords)")
     p.add_argument("--no-robots", action="store_true", help="ignore robots.txt")
+    p.add_argument("--no-fill", action="store_true",
+                   help="keep each engine to its share of a keyword's images (by default an "
+                        "engine that runs short hands the rest to the keyword's other engines)")
     add_filter_options(p)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -134,6 +135,12 @@ def job_session(args: argparse.Namespace, ctx: Context, *, signed_in_default: bo
         session.client.close()
 
 
+CONTACT_VARIABLE = "PIXCRAWLER_CONTACT"
+CONTACT_NOTE = (f"Sites see this crawler without a contact: set {CONTACT_VARIABLE} to your "
+                "email or web page (for example `export PIXCRAWLER_CONTACT=you@example.org`). "
+                "Wikimedia's policy asks for one, and other sites block crawlers that give none.")
+
+
 @contextlib.contextmanager
 def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Session]:
     """The embedded backend for `data_dir`, signed in with its automatic local account.
@@ -152,6 +159,8 @@ def local_session(data_dir: Path, concurrency: int, out: Output) -> Iterator[Ses
             raise CliError(f"the local backend did not start: {exc}", CONNECTION) from None
         client = PixCrawlerClient(url, token_store=MemoryTokenStore())
         sign_in_local(client, data_dir)
+        if backend.owned and not os.environ.get(CONTACT_VARIABLE, "").strip():
+            out.info(CONTACT_NOTE)
         yield Session(client)
     finally:
         with uninterruptible():

@@ -80,6 +80,11 @@ def _search_ends(chunks: Iterable[Chunk]) -> list[str]:
     return out
 
 
+def taken_over(chunk: Chunk) -> int:
+    """Images of other engines' shares this chunk took over (its grid cell shows "+N")."""
+    return sum(t.images for t in chunk.breakdown.took_over) if chunk.breakdown else 0
+
+
 def _took_over(chunks: Iterable[Chunk]) -> list[str]:
     return [f"{c.engine} filled in {t.images} for {t.engine}"
             for c in chunks if c.breakdown is not None for t in c.breakdown.took_over]

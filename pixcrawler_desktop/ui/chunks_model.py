@@ -13,6 +13,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 
 from pixcrawler_desktop.client.models import Chunk
 from pixcrawler_desktop.client.quota import chunk_wait
+from pixcrawler_desktop.client.shortfall import chunk_sentence, taken_over
 from pixcrawler_desktop.ui import roles
 
 Index = QModelIndex | QPersistentModelIndex
@@ -30,7 +31,7 @@ def chunk_progress(chunk: Chunk) -> int:
 def chunk_tooltip(chunk: Chunk) -> str:
     lines = [
         f"{chunk.keyword} × {chunk.engine}: {roles.CHUNK_STATES.get(chunk.status, chunk.status)}",
-        f"{chunk.downloaded} of {chunk.target} images downloaded",
+        chunk_sentence(chunk),  # where the images went, and whose share it took over
         f"{chunk.duplicates_skipped} duplicates skipped, "
         f"{chunk.failed_downloads} downloads failed",
     ]
@@ -141,7 +142,9 @@ class ChunkGridModel(QAbstractTableModel):
             if chunk is None:
                 return "…"
             wait = chunk_wait(chunk)
-            return f"{chunk.downloaded}/{chunk.target}" + (f" · {wait}" if wait else "")
+            taken = taken_over(chunk)  # "+5": it fills in for a keyword's other engine
+            return (f"{chunk.downloaded}/{chunk.target}" + (f" +{taken}" if taken else "")
+                    + (f" · {wait}" if wait else ""))
         if chunk is None:
             return None
         if role == roles.PROGRESS:

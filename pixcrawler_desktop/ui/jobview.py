@@ -39,6 +39,7 @@ from pixcrawler_desktop.client.models import (
     failure_reasons,
 )
 from pixcrawler_desktop.client.quota import job_wait
+from pixcrawler_desktop.client.shortfall import job_summary
 from pixcrawler_desktop.ui import roles
 from pixcrawler_desktop.ui.chunks_model import ChunkGridModel
 from pixcrawler_desktop.ui.delegates import ChunkCellDelegate, legend_html
@@ -308,6 +309,9 @@ class JobView(QWidget):
             when = roles.local_time(self.paused_since)
             return (f"Paused when PixCrawler quit ({when}). Start goes on from where it "
                     f"stopped; its {job.downloaded_images} images are kept.")
+        b = job.breakdown
+        if status in FINISHED and b is not None and b.downloaded < b.wanted:
+            return f"Images: {job_summary(job)}."  # where the missing ones went
         return ""
 
     def _show_chunk_states(self, job: Job) -> None:

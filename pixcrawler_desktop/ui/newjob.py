@@ -136,6 +136,11 @@ class NewJobDialog(QDialog):
             self.validate_combo.setCurrentIndex(max(0, self.validate_combo.findData(level or None)))
         self.robots_check = QCheckBox("Respect robots.txt", objectName="respect_robots")
         self.robots_check.setChecked(True)
+        self.fill_check = QCheckBox("Top up from the other engines", objectName="fill")
+        self.fill_check.setChecked(True)
+        self.fill_check.setToolTip(
+            "When an engine runs short of its share of a keyword's images, the keyword's "
+            "other engines make up the rest.")
 
         fields = [Field("name", self.name_edit), Field("keywords", keywords_box),
                   Field("engines", self.engine_picker), Field("max_images", self.images_spin),
@@ -150,6 +155,7 @@ class NewJobDialog(QDialog):
         for label, field in zip(labels, fields, strict=True):
             form.addRow(label, field.container)
         form.addRow("", self.robots_check)
+        form.addRow("", self.fill_check)
         form.addRow(self.filters_box)
 
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
@@ -246,13 +252,13 @@ class NewJobDialog(QDialog):
             return
         max_images = self.images_spin.value()
         level = self.validate_combo.currentData()
-        robots = self.robots_check.isChecked()
+        robots, fill = self.robots_check.isChecked(), self.fill_check.isChecked()
         filters = self.filters_box.filters()
         client = self.client
 
         def create() -> tuple[Job, StartResult | BaseException | None]:
             job = client.create_job(name, keywords, engines, max_images, validate=level,
-                                    respect_robots=robots, filters=filters)
+                                    respect_robots=robots, filters=filters, fill=fill)
             if not start:
                 return job, None
             try:

@@ -67,6 +67,31 @@ def test_ctrl_c_cancels_the_job_and_keeps_what_was_downloaded(tmp_path, web):
     assert_nothing_left(state, data)
 
 
+def test_an_engine_that_runs_short_is_topped_up_or_explained(tmp_path, web):
+    """bing has 5 images for the keyword: by default duckduckgo makes up the rest, so the
+    keyword gets its 12; with --no-fill the crawl ends by saying where the missing 1 went."""
+    web.config.distinct_engines = True
+    web.config.engine_results = {"bing": 5}
+    env = cli_env(config_dir=tmp_path / "cfg", data_dir=tmp_path / "data", fakeweb=web)
+    args = ["crawl", "red fox", "--engines", "bing,duckduckgo", "--max-images", "12"]
+
+    filled = spawn([*args, "--out", str(tmp_path / "filled"), "--json"], env, tmp_path)
+    stdout, stderr = filled.communicate(timeout=180)
+    assert filled.returncode == 0, stderr
+    report = json.loads(stdout)
+    assert report["dataset"]["images"] == 12 and report["short"] == []
+    assert report["job"]["breakdown"]["topped_up"] == 1
+    assert "set PIXCRAWLER_CONTACT to your email" in stderr  # no contact set: says how
+
+    env["PIXCRAWLER_CONTACT"] = "lab@example.org"
+    plain = spawn([*args, "--no-fill", "--out", str(tmp_path / "plain")], env, tmp_path)
+    stdout, stderr = plain.communicate(timeout=180)
+    assert plain.returncode == 0, stderr
+    assert "red fox: 11 of 12; bing ran out after 5 results" in stdout
+    assert "11 images saved to" in stdout
+    assert "PIXCRAWLER_CONTACT" not in stderr
+
+
 def test_login_in_a_process_without_a_keyring(server, users, tmp_path):
     user = users(server)
     env = cli_env(config_dir=tmp_path / "cfg")

@@ -341,7 +341,9 @@ def test_new_job_dialog_refuses_out_of_range_remembers_and_creates_and_starts(
     job = dialog.job
     assert job is not None and dialog.started is not None
     wait_status(qtbot, window, "Created and started job “Daily kestrels” with 1 chunks")
-    assert user.client.get(f"/jobs/{job.id}").json()["status"] in ("running", "completed")
+    created = user.client.get(f"/jobs/{job.id}").json()
+    assert created["status"] in ("running", "completed")
+    assert created["fill"] is True and dialog.fill_check.isChecked()  # top-up is on by default
     qtbot.waitUntil(lambda: window.jobs.model.job(job.id).status == "completed",
                     timeout=CRAWL_MS)
     assert window.jobs.model.job(job.id).downloaded_images == 5

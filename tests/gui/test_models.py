@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from pixcrawler_desktop.client.models import Progress
+from pixcrawler_desktop.client.models import ChunkBreakdown, Progress
 from pixcrawler_desktop.ui import jobs_model, roles
 from pixcrawler_desktop.ui.chunks_model import ChunkGridModel, chunk_progress
 from pixcrawler_desktop.ui.gallery_model import GalleryFilter, GalleryModel
@@ -90,6 +90,26 @@ def test_chunk_grid_model(qtmodeltester):
     assert failed.data(roles.PROGRESS) == 100  # finished chunks count whole
     assert "Last error: duckduckgo: result page format not recognised" in failed.data(
         Qt.ItemDataRole.ToolTipRole)
+
+
+def test_chunk_cells_say_where_images_went_and_whose_share_they_took_over():
+    short = chunk(1, "cat", "bing", "completed", downloaded=6)
+    full = chunk(2, "cat", "duckduckgo", "completed", downloaded=14, target=14)
+    base = {"target": 10, "results": 6, "ran_out": 4, "blocked": 0, "search_failed": 0,
+            "filtered": 0, "duplicates": 0, "failed": 0, "failed_by": {},
+            "search_end": "ran_out", "took_over": []}
+    short.breakdown = ChunkBreakdown.model_validate({**base, "downloaded": 6})
+    full.breakdown = ChunkBreakdown.model_validate({
+        **base, "target": 14, "downloaded": 14, "results": 20, "ran_out": 0,
+        "search_end": None, "took_over": [{"chunk_id": 1, "engine": "bing", "images": 4}]})
+    model = ChunkGridModel()
+    model.set_shape(["cat"], ["bing", "duckduckgo"])
+    model.set_chunks([short, full])
+    assert model.index(0, 0).data() == "6/10"
+    assert model.index(0, 1).data() == "14/14 +4"
+    tip = Qt.ItemDataRole.ToolTipRole
+    assert "bing: 6 of 10; bing ran out after 6 results" in model.index(0, 0).data(tip)
+    assert "duckduckgo: 14 of 14; duckduckgo filled in 4 for bing" in model.index(0, 1).data(tip)
 
 
 def test_chunk_grid_reshapes_for_unknown_keywords():

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 
 from pixcrawler_desktop.client import MemoryTokenStore, PixCrawlerClient
-from pixcrawler_desktop.client.models import Engine
+from pixcrawler_desktop.client.models import Engine, JobBreakdown
 from pixcrawler_desktop.ui.jobview import JobView
 from pixcrawler_desktop.ui.tasks import TaskRunner
 from tests.gui import factories
@@ -59,3 +59,23 @@ def test_waiting_chunks_count_down_and_say_why(qtbot):
     assert not view._wait_timer.isActive()
     runner.shutdown(1000)
     client.close()
+
+
+def test_a_finished_short_job_says_where_its_missing_images_went(qtbot):
+    runner = TaskRunner(1)
+    client = PixCrawlerClient(f"http://127.0.0.1:{free_port()}", token_store=MemoryTokenStore())
+    view = JobView(client, runner, 5.0)
+    qtbot.addWidget(view)
+    job = factories.job(8, "foxes", "completed", keywords=("red fox",), downloaded=86)
+    job.breakdown = JobBreakdown.model_validate({
+        "wanted": 100, "targets": 100, "topped_up": 0, "downloaded": 86, "results": 140,
+        "ran_out": 14, "blocked": 0, "search_failed": 0, "filtered": 0, "duplicates": 0,
+        "failed": 0, "failed_by": {}})
+    view.show_job(job)
+    view.show()
+    assert view.state_line.isVisible()
+    assert view.state_line.text() == "Images: 86 of 100; 14 short: 14 the engines did not have."
+    whole = job.model_copy(update={"downloaded_images": 100, "breakdown": job.breakdown.model_copy(
+        update={"downloaded": 100, "ran_out": 0})})
+    view.show_job(whole)
+    qtbot.waitUntil(lambda: not view.state_line.isVisible(), timeout=WAIT_MS)
