@@ -133,6 +133,11 @@ def test_each_engine_has_its_own_search_quota(monkeypatch):
     s = Settings(_env_file=None)
     assert s.search_rate("bing") == "2/minute"
     assert s.search_rate("duckduckgo") == "30/minute"
+    # the sources' own limits are their defaults, which the common quota does not raise
+    assert (s.search_rate("pixabay"), s.search_rate("openverse")) == ("100/minute", "20/minute")
+    assert (s.search_rate("unsplash"), s.search_rate("pexels")) == ("50/hour", "200/hour")
+    monkeypatch.setenv("PIXCRAWLER_ENGINE_PIXABAY_SEARCH_RATE", "5/minute")
+    assert Settings(_env_file=None).search_rate("pixabay") == "5/minute"
     monkeypatch.setenv("PIXCRAWLER_ENGINE_PEXELS_SEARCH_RATE", "often")
     with pytest.raises(ValueError, match="engine_pexels_search_rate"):
         Settings(_env_file=None)

@@ -236,8 +236,14 @@ class Settings(BaseSettings):
         return os.environ.get(f"{ENV_PREFIX}ENGINE_{name.upper()}_URL") or None
 
     def search_rate(self, engine: str) -> str:
-        """The engine's search quota: its own setting, else the common one."""
-        return getattr(self, f"engine_{engine}_search_rate", "") or self.search_rate_limit
+        """The engine's search quota: its own setting, else what its source's terms allow
+        (worker.crawl.terms: Pixabay's 100 a minute, Openverse's anonymous 20...), else the
+        common one."""
+        from worker.crawl.terms import TERMS
+
+        terms = TERMS.get(engine)
+        return (getattr(self, f"engine_{engine}_search_rate", "")
+                or (terms.search_rate if terms else None) or self.search_rate_limit)
 
     def api_key(self, setting: str) -> str | None:
         """The API key held in Settings field ``setting`` (an engine's ``key_setting``)."""

@@ -21,7 +21,7 @@ import pytest
 from pixcrawler_desktop.cli import main
 from pixcrawler_desktop.client import MemoryTokenStore, TokenStore
 from tests.fakeweb.server import FakeWeb, FakeWebConfig
-from tests.support.stack import ROOT
+from tests.support.stack import ROOT, UNLIMITED_SEARCH
 
 NO_KEYRING = "keyring.backends.fail.Keyring"
 
@@ -76,7 +76,7 @@ def cli_env(*, config_dir: Path, data_dir: Path | None = None,
     env = {k: v for k, v in os.environ.items() if not k.startswith("PIXCRAWLER_")}
     env.update({"PIXCRAWLER_CLI_CONFIG_DIR": str(config_dir), "PYTHONUNBUFFERED": "1",
                 "PYTHON_KEYRING_BACKEND": NO_KEYRING,
-                "PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+                **UNLIMITED_SEARCH,
                 "PIXCRAWLER_CHUNK_HEARTBEAT": "0.5", "PIXCRAWLER_EVENTS_INTERVAL": "0.2"})
     if data_dir is not None:
         env["PIXCRAWLER_DATA_DIR"] = str(data_dir)

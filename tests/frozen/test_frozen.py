@@ -22,7 +22,7 @@ from pixcrawler_desktop.local.state import BackendState, read_state
 from tests.cli.helpers import alive, check_dataset, processes_in, served_by
 from tests.fakeweb.server import FakeWeb, FakeWebConfig
 from tests.frozen.conftest import BUILD_TIMEOUT, FrozenApp
-from tests.support.stack import ROOT, wait_for
+from tests.support.stack import ROOT, UNLIMITED_SEARCH, wait_for
 
 # The first test here waits for the session's build, so the limit covers it.
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(BUILD_TIMEOUT + 600)]
@@ -58,7 +58,7 @@ def frozen_env(tmp_path: Path) -> dict[str, str]:
            if not k.startswith(("PIXCRAWLER_", "PYTHON", "QT_"))}
     env.update({"PIXCRAWLER_DATA_DIR": str(tmp_path / "data"),
                 "PIXCRAWLER_CLI_CONFIG_DIR": str(tmp_path / "cli-config"),
-                "PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+                **UNLIMITED_SEARCH,
                 "PYTHON_KEYRING_BACKEND": NO_KEYRING})
     return env
 

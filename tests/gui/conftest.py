@@ -25,7 +25,7 @@ from pixcrawler_desktop.ui.signin import ClientFactory, make_client
 from pixcrawler_desktop.ui.theme import Theme
 from pixcrawler_desktop.ui.thumbnails import ThumbnailCache
 from tests.fakeweb.server import FakeWeb
-from tests.support.stack import Stack
+from tests.support.stack import UNLIMITED_SEARCH, Stack
 
 GUI_DIR = Path(__file__).parent
 ARTIFACTS = GUI_DIR.parent / "artifacts"
@@ -119,7 +119,7 @@ def local_server(tmp_path: Path, fakeweb: FakeWeb, monkeypatch: pytest.MonkeyPat
     at the end whatever happened, so no test leaves a backend running."""
     monkeypatch.setenv("PIXCRAWLER_DATA_DIR", str(tmp_path / "local-data"))
     env = fakeweb.engine_env()
-    env["PIXCRAWLER_SEARCH_RATE_LIMIT"] = "6000/minute"
+    env.update(UNLIMITED_SEARCH)
     local = LocalServer(concurrency=2, env=env)
     yield local
     local.stop()

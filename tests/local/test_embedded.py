@@ -14,14 +14,14 @@ import pytest
 from pixcrawler_desktop.local import EmbeddedBackend, local_credentials
 from pixcrawler_desktop.local.backend import worker_processes
 from pixcrawler_desktop.local.state import BackendState, read_state, write_state
-from tests.support.stack import wait_for
+from tests.support.stack import UNLIMITED_SEARCH, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def backend_env(fakeweb) -> dict[str, str]:
     env = fakeweb.engine_env()
-    env.update({"PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+    env.update({**UNLIMITED_SEARCH,
                 "PIXCRAWLER_CHUNK_HEARTBEAT": "0.5", "PIXCRAWLER_CHUNK_STALE_AFTER": "3",
                 "PIXCRAWLER_RECOVERY_INTERVAL": "0.5"})
     return env

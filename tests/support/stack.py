@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from tests.fakeweb.sites import fake_key_env
+from worker.crawl.terms import TERMS
 
 ROOT = Path(__file__).resolve().parents[2]
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -74,6 +75,11 @@ def claim_redis_db() -> int:
     raise AssertionError("all Redis databases 1-14 are claimed by other test deployments")
 
 
+# Search quotas that never make a test wait: the common one, and the sources' own defaults
+# (worker.crawl.terms), which the common one does not override.
+UNLIMITED_SEARCH = {"PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+                    **{f"PIXCRAWLER_ENGINE_{name.upper()}_SEARCH_RATE": "6000/minute"
+                       for name, terms in TERMS.items() if terms.search_rate}}
 CONTACT = "pixcrawler-tests@example.org"  # what the test stacks tell the sites they crawl
 
 
@@ -92,7 +98,7 @@ class Stack:
         env = {
             "PIXCRAWLER_DATA_DIR": str(self.data_dir),
             "PIXCRAWLER_SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
-            "PIXCRAWLER_SEARCH_RATE_LIMIT": "6000/minute",
+            **UNLIMITED_SEARCH,
             "PIXCRAWLER_CONTACT": CONTACT,
             "PIXCRAWLER_ALLOW_PRIVATE_ADDRESSES": "true",
             "PIXCRAWLER_CHUNK_HEARTBEAT": "0.5",
