@@ -56,6 +56,7 @@ def test_parser_reads_the_recorded_real_answer(search_pages: Path) -> None:
         license_url="https://unsplash.com/license",
         creator="Lukasz Szmigiel",
         attribution="Photo by Lukasz Szmigiel on Unsplash",
+        ping_url="https://api.unsplash.com/photos/jFCViYFYcus/download",
     )
     assert [c.page_url for c in candidates[1:3]] == [
         "https://unsplash.com/photos/MMJx78V7xS8",

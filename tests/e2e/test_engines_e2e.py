@@ -60,3 +60,16 @@ def test_minimum_size_leaves_out_small_images_and_says_so(live, users, fakeweb):
     assert chunk["last_error"] == (
         "bing: 60 results were smaller than the minimum size 400x100")
     assert all_images(user.client, job["id"]) == []
+
+
+def test_unsplash_hears_of_each_photo_the_job_keeps(live, users, fakeweb):
+    """Unsplash's API guidelines: each downloaded photo's download_location is called, once
+    per photo kept (none for photos never stored)."""
+    user = users(live)
+    fakeweb.reset()
+    job = create_job(user.client, ["red fox"], ["unsplash"], 6)
+    start(user.client, job["id"])
+    assert wait_finished(user.client, job["id"], live)["status"] == "completed"
+    images = all_images(user.client, job["id"])
+    assert len(images) == 6 and all(i["engine"] == "unsplash" for i in images)
+    assert fakeweb.hits("/photos/") == 6

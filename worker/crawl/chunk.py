@@ -429,15 +429,20 @@ class _ChunkRun:
                 image.fetched.temp_path.unlink(missing_ok=True)
             self.stored -= len(images)
             return
+        kept = []
         for image, found in zip(images, existing, strict=True):
             if found is None:
                 self.outcome.downloaded += 1
+                kept.append(image.candidate)
                 continue
             image.fetched.temp_path.unlink(missing_ok=True)  # not placed: the job has it
             if found != image.file_path:
                 self.outcome.duplicates += 1  # the job already has these bytes elsewhere
                 self.stored -= 1
             # else: an earlier run recorded this very file; it already counted as stored
+        if kept:  # what the source asks to hear of a kept image (Unsplash's downloads)
+            session = self.downloader.session
+            await asyncio.gather(*(self.engine.kept(session, c) for c in kept))
 
     def _place_and_record(
         self, images: list[StoredImage], failures: list[Failure], duplicates: int,

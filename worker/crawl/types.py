@@ -26,6 +26,8 @@ class Candidate:
     license_url: str | None = None
     creator: str | None = None
     attribution: str | None = None  # ready-to-print credit line, when the source gives one
+    # A URL the source asks to be called once the image is kept (Unsplash's download_location)
+    ping_url: str | None = None
 
 
 @dataclass(slots=True)

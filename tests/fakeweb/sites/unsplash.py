@@ -93,4 +93,13 @@ def register(router: web.UrlDispatcher, fake: Any) -> None:
             }
         )
 
+    async def download(request: web.Request) -> web.Response:
+        """A photo's download_location: Unsplash counts the download and answers the file's
+        URL. Tests count calls with ``fake.hits("/photos/")``."""
+        if request.headers.get("Authorization") != f"Client-ID {sites.FAKE_API_KEY}":
+            errors = ["OAuth error: The access token is invalid"]
+            return web.json_response({"errors": errors}, status=401)
+        return web.json_response({"url": f"{fake.base_url}/photos/{request.match_info['id']}"})
+
     router.add_get("/search/photos", search)
+    router.add_get("/photos/{id}/download", download)

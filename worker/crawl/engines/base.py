@@ -17,6 +17,7 @@ from yarl import URL
 
 from worker.crawl.filters import SearchFilters, describe
 from worker.crawl.types import (
+    Candidate,
     EngineBlocked,
     EngineError,
     EngineFormatError,
@@ -83,6 +84,11 @@ class Engine(ABC):
         self, session: aiohttp.ClientSession, keyword: str, cursor: Any = None
     ) -> ResultPage:
         """One page of results for ``keyword``; pass back ``next_cursor`` for the next page."""
+
+    async def kept(self, session: aiohttp.ClientSession, candidate: Candidate) -> None:  # noqa: B027
+        """The image of ``candidate`` was stored: tell the source if its terms ask for it
+        (Unsplash counts downloads). Best effort; most sources want nothing, so it is not
+        abstract."""
 
     def save_cursor(self, cursor: Any) -> Any:
         """The cursor as JSON, kept while a chunk waits for its search quota."""

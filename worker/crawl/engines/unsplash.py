@@ -10,16 +10,18 @@ requests for demo apps, 5,000 in production) gets HTTP 403 "Rate Limit Exceeded"
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from worker.crawl.engines.base import Engine, absolute_http_url, positive_int
 from worker.crawl.filters import FREE_TO_USE_AND_CHANGE, SearchFilters
-from worker.crawl.types import Candidate, EngineFormatError, ResultPage
+from worker.crawl.types import Candidate, EngineError, EngineFormatError, ResultPage
 
 if TYPE_CHECKING:
     import aiohttp
 
+log = logging.getLogger(__name__)
 PAGE_SIZE = 30  # the most Unsplash gives per page
 LICENSE = "Unsplash License"
 LICENSE_URL = "https://unsplash.com/license"
@@ -76,6 +78,7 @@ def _candidate(item: object) -> Candidate | None:
         license_url=LICENSE_URL,
         creator=creator,
         attribution=f"Photo by {creator} on Unsplash" if creator else None,
+        ping_url=absolute_http_url(_mapping(item.get("links")).get("download_location"), None),
     )
 
 
@@ -107,12 +110,28 @@ class UnsplashEngine(Engine):
     }
     rate_limit_retries = 0  # the budget is per hour: waiting seconds never ends it
 
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Client-ID {self.api_key}", "Accept-Version": "v1"}
+
+    async def kept(self, session: aiohttp.ClientSession, candidate: Candidate) -> None:
+        """Unsplash's API guidelines: call a photo's download_location when it is downloaded
+        (it counts the download for the photographer; it does not count against the search
+        budget)."""
+        import aiohttp  # at run time only: the API process imports engines without it
+
+        if candidate.ping_url is None:
+            return
+        try:
+            await self.fetch_json(session, candidate.ping_url, headers=self._headers())
+        except (EngineError, aiohttp.ClientError, TimeoutError, OSError) as exc:
+            log.info("unsplash: could not report a download (%s)", exc)
+
     async def search(
         self, session: aiohttp.ClientSession, keyword: str, cursor: Any = None
     ) -> ResultPage:
         """``cursor`` is the 1-based number of the next page."""
         page = int(cursor) if cursor else 1
-        headers = {"Authorization": f"Client-ID {self.api_key}", "Accept-Version": "v1"}
+        headers = self._headers()
         data = await self.fetch_json(
             session,
             self.base_url + "/search/photos",
