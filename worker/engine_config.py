@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from worker.crawl.answer_cache import AnswerCache
 from worker.crawl.engines import ENGINES, Engine, engine_class, engine_status, make_engine
 from worker.crawl.filters import SearchFilters
+from worker.crawl.terms import terms_of
 from worker.settings import Settings
 
 
@@ -16,9 +18,12 @@ def configured_engine(settings: Settings, name: str, filters: SearchFilters | No
     setting = cls.key_setting
     # An API is told who we are; a search site's markup is only served to browsers.
     options = {"user_agent": settings.user_agent} if cls.kind == "api" else {}
-    return make_engine(name, settings.engine_url(name),
-                       api_key=settings.api_key(setting) if setting else None, filters=filters,
-                       **options)
+    engine = make_engine(name, settings.engine_url(name),
+                         api_key=settings.api_key(setting) if setting else None,
+                         filters=filters, **options)
+    if hours := terms_of(name).keep_answers_hours:
+        engine.answers = AnswerCache(settings.data_dir / "cache" / name, hours * 3600)
+    return engine
 
 
 def engines_to_check(settings: Settings, names: Iterable[str] | None = None

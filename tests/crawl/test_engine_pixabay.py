@@ -3,6 +3,9 @@ filter parameters, then the engine against the fake API."""
 
 from __future__ import annotations
 
+import os
+import time
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -11,10 +14,13 @@ import pytest
 from tests.crawl.test_engines import run
 from tests.fakeweb import FakeWeb
 from tests.fakeweb.sites import FAKE_API_KEY
+from worker.crawl.answer_cache import AnswerCache
 from worker.crawl.engines import Engine, PixabayEngine, make_engine
 from worker.crawl.engines.pixabay import large_size, parse_search, search_params
 from worker.crawl.filters import SearchFilters
 from worker.crawl.types import Candidate, EngineError, EngineFormatError, ResultPage
+from worker.engine_config import configured_engine
+from worker.settings import Settings
 
 
 async def _pages(engine: Engine, keyword: str) -> list[ResultPage]:
@@ -216,3 +222,37 @@ def test_overlong_keyword_is_refused_before_asking(fakeweb: FakeWeb) -> None:
     with pytest.raises(EngineError, match=r"^pixabay: keyword longer than 100 characters"):
         run(_pages(engine, "owl " * 26))
     assert fakeweb.hits("/api/") == 0
+
+
+def test_answers_are_kept_24_hours_and_reused_as_the_terms_ask(
+        fakeweb: FakeWeb, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIXCRAWLER_ENGINE_PIXABAY_URL", fakeweb.base_url)
+    settings = Settings(_env_file=None, mode="embedded", data_dir=tmp_path,
+                        pixabay_api_key=FAKE_API_KEY)
+    engine = configured_engine(settings, "pixabay")
+    again = configured_engine(settings, "pixabay")  # another chunk, another worker
+    assert engine.answers is not None and engine.answers.seconds == 24 * 3600
+    first = run(_pages(engine, "owl"))
+    assert fakeweb.hits("/api/") == 1
+    assert run(_pages(again, "owl")) == first  # from the cache: Pixabay is not asked again
+    assert fakeweb.hits("/api/") == 1
+    run(_pages(again, "heron"))  # another request is asked
+    assert fakeweb.hits("/api/") == 2
+    kept = list((tmp_path / "cache" / "pixabay").iterdir())
+    assert len(kept) == 2 and not any(FAKE_API_KEY in p.read_text() for p in kept)
+
+    stale = time.time() - 24 * 3600 - 1  # a day later the answer is asked for afresh
+    for path in kept:
+        os.utime(path, (stale, stale))
+    run(_pages(again, "owl"))
+    assert fakeweb.hits("/api/") == 3
+
+
+def test_an_unreadable_kept_answer_is_asked_again(fakeweb: FakeWeb, tmp_path: Path) -> None:
+    engine = make_engine("pixabay", fakeweb.base_url, api_key=FAKE_API_KEY)
+    engine.answers = AnswerCache(tmp_path, 3600)
+    run(_pages(engine, "owl"))
+    for path in tmp_path.iterdir():
+        path.write_text("{half", encoding="utf-8")
+    assert len(run(_pages(engine, "owl"))[0].candidates) > 0
+    assert fakeweb.hits("/api/") == 2

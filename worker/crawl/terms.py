@@ -19,6 +19,7 @@ class Terms:
     url: str | None = None
     warning: str | None = None  # what a job using it must be told (create response, card)
     search_rate: str | None = None  # default search quota; None: the common one
+    keep_answers_hours: float = 0  # how long search answers must be kept and reused
     notes: tuple[str, ...] = field(default_factory=tuple)  # how we follow them
 
 
@@ -46,6 +47,8 @@ TERMS: dict[str, Terms] = {
         "and the key allows 100 requests per minute.",
         url="https://pixabay.com/api/docs/",
         search_rate="100/minute",
+        keep_answers_hours=24,
+        notes=("Search answers are kept for 24 hours and reused, as the terms ask.",),
     ),
     "openverse": Terms(
         "Openly licensed images (each keeps its licence); anonymous API clients may make 20 "

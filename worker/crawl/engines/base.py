@@ -28,6 +28,8 @@ from worker.crawl.types import (
 if TYPE_CHECKING:
     import aiohttp
 
+    from worker.crawl.answer_cache import AnswerCache
+
 # Search sites serve their result markup to browsers; other agents get other layouts or a block.
 DEFAULT_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -75,6 +77,8 @@ class Engine(ABC):
         self.filters = filters or SearchFilters()
         self.user_agent = user_agent
         self.timeout = timeout
+        # Answers kept for the sources whose terms ask for it (see worker.crawl.terms)
+        self.answers: AnswerCache | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"

@@ -146,8 +146,13 @@ class PixabayEngine(Engine):
         if len(keyword) > MAX_QUERY:
             raise self.error(f"keyword longer than {MAX_QUERY} characters, which Pixabay refuses")
         page = int(cursor) if cursor else 1
-        params = {**search_params(keyword, page, self.filters), "key": self.api_key or ""}
-        data = await self.fetch_json(session, self.base_url + "/api/", params=params)
+        url, params = self.base_url + "/api/", search_params(keyword, page, self.filters)
+        data = self.answers.get(url, params) if self.answers else None
+        if data is None:  # the terms: answers are kept for 24 hours, not asked again
+            data = await self.fetch_json(session, url, params={**params,
+                                                                "key": self.api_key or ""})
+            if self.answers:
+                self.answers.put(url, params, data)
         candidates, next_page = parse_search(data, page)
         return ResultPage(candidates=candidates, next_cursor=next_page)
 
