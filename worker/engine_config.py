@@ -8,6 +8,7 @@ from worker.crawl.answer_cache import AnswerCache
 from worker.crawl.engines import ENGINES, Engine, engine_class, engine_status, make_engine
 from worker.crawl.filters import SearchFilters
 from worker.crawl.terms import terms_of
+from worker.crawl.usage import usage_path
 from worker.settings import Settings
 
 
@@ -21,8 +22,12 @@ def configured_engine(settings: Settings, name: str, filters: SearchFilters | No
     engine = make_engine(name, settings.engine_url(name),
                          api_key=settings.api_key(setting) if setting else None,
                          filters=filters, **options)
-    if hours := terms_of(name).keep_answers_hours:
-        engine.answers = AnswerCache(settings.data_dir / "cache" / name, hours * 3600)
+    terms = terms_of(name)
+    if terms.keep_answers_hours:
+        engine.answers = AnswerCache(settings.data_dir / "cache" / name,
+                                     terms.keep_answers_hours * 3600)
+    if terms.states_budget:
+        engine.usage_file = usage_path(settings.data_dir, name)
     return engine
 
 

@@ -73,3 +73,20 @@ def test_unsplash_hears_of_each_photo_the_job_keeps(live, users, fakeweb):
     images = all_images(user.client, job["id"])
     assert len(images) == 6 and all(i["engine"] == "unsplash" for i in images)
     assert fakeweb.hits("/photos/") == 6
+
+
+def test_pexels_monthly_budget_is_counted_and_shown(live, users, fakeweb):
+    """Pexels states what is left of the key's 20,000 monthly requests with each answer; a
+    crawl keeps the latest, and GET /engines shows it with the engine."""
+    user = users(live)
+    fakeweb.reset()
+    job = create_job(user.client, ["red fox"], ["pexels"], 4)
+    start(user.client, job["id"])
+    assert wait_finished(user.client, job["id"], live)["status"] == "completed"
+    searches = fakeweb.hits("/v1/search")
+    assert searches >= 1
+    engines = {e["name"]: e for e in user.client.get("/engines").json()}
+    assert engines["pexels"]["usage"] == {"limit": 20000, "remaining": 20000 - searches,
+                                          "resets_at": "2027-01-01T00:00:00Z"}
+    assert engines["bing"]["usage"] is None
+    assert any("20,000" in note for note in engines["pexels"]["terms"]["notes"])

@@ -345,6 +345,12 @@ class EngineTermsOut(BaseModel):
     notes: list[str] = Field(default_factory=list, description="How we follow them")
 
 
+class EngineUsageOut(BaseModel):
+    limit: int = Field(description="Requests the key may make in the period (Pexels: a month)")
+    remaining: int = Field(description="What the source said was left, at its last answer")
+    resets_at: datetime = Field(description="When the period rolls over")
+
+
 class EngineOut(BaseModel):
     name: str
     label: str
@@ -359,6 +365,8 @@ class EngineOut(BaseModel):
                                          "(PIXCRAWLER_ENGINE_<NAME>_SEARCH_RATE)")
     page_size: int = Field(description="Results one search query gives")
     terms: EngineTermsOut | None = Field(None, description="Its terms that matter for a dataset")
+    usage: EngineUsageOut | None = Field(
+        None, description="What is left of its API key's budget, as the source last said")
 
 
 class EngineHealthOut(BaseModel):

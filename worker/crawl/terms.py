@@ -20,6 +20,7 @@ class Terms:
     warning: str | None = None  # what a job using it must be told (create response, card)
     search_rate: str | None = None  # default search quota; None: the common one
     keep_answers_hours: float = 0  # how long search answers must be kept and reused
+    states_budget: bool = False  # its answers say what is left of the key's budget
     notes: tuple[str, ...] = field(default_factory=tuple)  # how we follow them
 
 
@@ -61,6 +62,8 @@ TERMS: dict[str, Terms] = {
         "month.",
         url="https://www.pexels.com/api/documentation/",
         search_rate="200/hour",
+        states_budget=True,
+        notes=("What is left of the key's monthly 20,000 requests is shown with the engine.",),
     ),
     "wikimedia": Terms(
         "Freely licensed media (each keeps its licence and needs its attribution); clients "

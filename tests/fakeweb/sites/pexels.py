@@ -62,6 +62,10 @@ def _invalid(q: Any) -> str | None:
     return None
 
 
+MONTHLY_LIMIT = 20_000
+MONTH_ENDS = 1_798_761_600  # 2027-01-01T00:00:00Z, when the fake month rolls over
+
+
 def register(router: web.UrlDispatcher, fake: Any) -> None:
     async def search(request: web.Request) -> web.Response:
         await fake.search_delay()
@@ -95,6 +99,11 @@ def register(router: web.UrlDispatcher, fake: Any) -> None:
             answer["next_page"] = page_url(page + 1)
         if page > 1:
             answer["prev_page"] = page_url(page - 1)
-        return web.json_response(answer)
+        # The key's monthly budget, as Pexels sends it with every successful answer.
+        used = fake.hits("/v1/search")
+        headers = {"X-Ratelimit-Limit": str(MONTHLY_LIMIT),
+                   "X-Ratelimit-Remaining": str(max(MONTHLY_LIMIT - used, 0)),
+                   "X-Ratelimit-Reset": str(MONTH_ENDS)}
+        return web.json_response(answer, headers=headers)
 
     router.add_get("/v1/search", search)

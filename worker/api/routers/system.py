@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 from celery import Celery
@@ -13,10 +15,12 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from worker.api.deps import UserId
-from worker.api.schemas import EngineHealthOut, EngineOut, EngineTermsOut
+from worker.api.schemas import EngineHealthOut, EngineOut, EngineTermsOut, EngineUsageOut
 from worker.crawl.engines import ENGINES, engine_status, env_name
 from worker.crawl.health import DEFAULT_QUERY, check_engines
 from worker.crawl.terms import terms_of
+from worker.crawl.usage import read as read_usage
+from worker.crawl.usage import usage_path
 from worker.engine_config import engines_to_check
 
 if TYPE_CHECKING:
@@ -39,8 +43,17 @@ def engines(request: Request) -> list[EngineOut]:
                              key_setting=env_name(cls.key_setting) if cls.key_setting else None,
                              filters=sorted(values), filter_values=values,
                              search_rate=settings.search_rate(name),
-                             page_size=cls.page_size, terms=_terms(name)))
+                             page_size=cls.page_size, terms=_terms(name),
+                             usage=_usage(settings.data_dir, name)))
     return out
+
+
+def _usage(data_dir: Path, name: str) -> EngineUsageOut | None:
+    used = read_usage(usage_path(data_dir, name)) if terms_of(name).states_budget else None
+    if used is None:
+        return None
+    return EngineUsageOut(limit=used.limit, remaining=used.remaining,
+                          resets_at=datetime.fromtimestamp(used.resets_at, UTC))
 
 
 def _terms(name: str) -> EngineTermsOut:

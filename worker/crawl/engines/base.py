@@ -10,6 +10,7 @@ import asyncio
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
@@ -24,6 +25,8 @@ from worker.crawl.types import (
     EngineUnavailable,
     ResultPage,
 )
+from worker.crawl.usage import Usage
+from worker.crawl.usage import record as record_usage
 
 if TYPE_CHECKING:
     import aiohttp
@@ -79,6 +82,8 @@ class Engine(ABC):
         self.timeout = timeout
         # Answers kept for the sources whose terms ask for it (see worker.crawl.terms)
         self.answers: AnswerCache | None = None
+        # Where to keep what the source says is left of the key's budget (worker.crawl.usage)
+        self.usage_file: Path | None = None
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r})"
@@ -153,6 +158,7 @@ class Engine(ABC):
                             await asyncio.sleep(delay)
                             continue
                     self._raise_for_status(resp.status)
+                    self._answered(resp.headers)
                     return resp.url, await resp.text(errors="replace")
             except aiohttp.ClientError as exc:
                 raise self.error(f"search request failed ({type(exc).__name__}: {exc})") from exc
@@ -176,6 +182,11 @@ class Engine(ABC):
             return json.loads(body)
         except ValueError:
             raise self.format_error("answer is not JSON (format not recognised)") from None
+
+    def _answered(self, headers: Mapping[str, str]) -> None:
+        """A successful answer's headers: where a source states the key's budget, keep it."""
+        if self.usage_file is not None and (used := Usage.from_headers(headers)) is not None:
+            record_usage(self.usage_file, used)
 
     def _raise_for_status(self, status: int) -> None:
         if status in (401, 403) and self.key_setting:
