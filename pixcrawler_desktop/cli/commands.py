@@ -119,6 +119,8 @@ def jobs_create(args: argparse.Namespace, ctx: Context) -> int:
             job = client.job(job.id)
         quota = least_time_sentence(client.chunks(job.id), client.engines())
     ctx.out.data(job, f"Created job {job.id} ({job.status})")
+    for warning in job.warnings:  # its sources' terms, e.g. Unsplash's on ML use
+        ctx.out.warn(warning)
     if quota:
         ctx.out.info(quota)
     return OK

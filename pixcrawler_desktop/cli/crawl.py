@@ -50,6 +50,8 @@ def _crawl(args: argparse.Namespace, ctx: Context, session: Session, folder: Pat
         job = _create_and_start(client, args)
         out.info(f"Crawling job {job.id}: {', '.join(job.keywords)} on "
                  f"{', '.join(job.engines)} (Ctrl-C cancels and keeps what was downloaded)")
+        for warning in job.warnings:  # its sources' terms, e.g. Unsplash's on ML use
+            out.warn(warning)
         if quota := least_time_sentence(client.chunks(job.id), engines):
             out.info(quota)
         if busy := _busy_with_others(client, job):

@@ -278,7 +278,9 @@ class JobView(QWidget):
     def _show_warnings(self, chunks: list[Chunk]) -> None:
         """Each warning once (an engine warns alike for every keyword); the cells marked with
         a warning sign say which chunks it came from."""
-        warnings = list(dict.fromkeys(w for chunk in chunks for w in chunk.warnings))
+        terms = self.job.warnings if self.job is not None else []  # its sources' terms
+        warnings = list(dict.fromkeys(
+            [*terms, *(w for chunk in chunks for w in chunk.warnings)]))
         lines = [f"Warning: {w}" for w in warnings]
         failed = [c for c in chunks if c.status == "failed"]
         if failed and self.job is not None and self.job.status in FINISHED:

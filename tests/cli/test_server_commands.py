@@ -114,6 +114,15 @@ def test_validate_without_images_exits_4(server, users, cli):
     assert result.err.strip() == f"error: No images found for job {job['id']}"
 
 
+def test_a_job_on_unsplash_is_told_its_licence_terms(server, users, cli):
+    sign_in(cli, server, users(server))
+    created = cli("jobs", "create", "heron", "--engines", "unsplash,bing", "--max-images", "2")
+    assert created.code == 0, created.err
+    assert "warning: Unsplash: its licence does not allow using the photos to train" in created.err
+    plain = cli("jobs", "create", "heron", "--engines", "bing", "--max-images", "2")
+    assert "warning:" not in plain.err
+
+
 def test_server_down_exits_5(cli, cli_config):
     dead = f"http://127.0.0.1:{free_port()}"
     result = cli("--server", dead, "login", "--email", "a@example.com", "--password-stdin",

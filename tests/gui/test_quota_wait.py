@@ -79,3 +79,16 @@ def test_a_finished_short_job_says_where_its_missing_images_went(qtbot):
         update={"downloaded": 100, "ran_out": 0})})
     view.show_job(whole)
     qtbot.waitUntil(lambda: not view.state_line.isVisible(), timeout=WAIT_MS)
+
+
+def test_the_job_view_says_its_sources_terms(qtbot):
+    runner = TaskRunner(1)
+    client = PixCrawlerClient(f"http://127.0.0.1:{free_port()}", token_store=MemoryTokenStore())
+    view = JobView(client, runner, 5.0)
+    qtbot.addWidget(view)
+    job = factories.job(9, "herons", "running", engines=("unsplash",))
+    job.warnings = ["Unsplash: its licence does not allow using the photos to train models"]
+    view.show_job(job)
+    view.show()
+    assert view.warnings_label.isVisible()
+    assert view.warnings_label.text() == f"Warning: {job.warnings[0]}"
