@@ -134,7 +134,8 @@ def test_each_engine_has_its_own_search_quota(monkeypatch):
     assert s.search_rate("bing") == "2/minute"
     assert s.search_rate("duckduckgo") == "30/minute"
     # the sources' own limits are their defaults, which the common quota does not raise
-    assert (s.search_rate("pixabay"), s.search_rate("openverse")) == ("100/minute", "20/minute")
+    assert s.search_rate("pixabay") == "100/minute"
+    assert s.search_rate("openverse") == "20/minute;200/day"  # both anonymous limits
     assert (s.search_rate("unsplash"), s.search_rate("pexels")) == ("50/hour", "200/hour")
     monkeypatch.setenv("PIXCRAWLER_ENGINE_PIXABAY_SEARCH_RATE", "5/minute")
     assert Settings(_env_file=None).search_rate("pixabay") == "5/minute"

@@ -29,6 +29,22 @@ def parse_rate(rate: str) -> tuple[int, float] | None:
     return int(count), int(multiple or 1) * _UNITS[unit.lower()]
 
 
+def parse_windows(rate: str) -> list[tuple[int, float]]:
+    """Each window of a rate that may hold several, "20/minute;200/day"; [] if one of
+    them reads otherwise."""
+    windows = [parse_rate(part) for part in re.split(r"[;,|]", rate) if part.strip()]
+    return [w for w in windows if w is not None] if all(windows) else []
+
+
+def least_seconds(queries: int, rate: str) -> float:
+    """The least time `queries` take at `rate`: a window's worth go at once, then `amount`
+    per window, the slowest window deciding."""
+    if queries <= 0:
+        return 0.0
+    return max(((math.ceil(queries / amount) - 1) * window
+                for amount, window in parse_windows(rate)), default=0.0)
+
+
 def duration(seconds: float) -> str:
     """3 s, 1 min 5 s, 2 h 3 min."""
     seconds = max(0, round(seconds))
@@ -62,11 +78,7 @@ def needs(chunks: Iterable[Chunk], engines: Sequence[Engine]) -> list[EngineNeed
     out = []
     for name, count in queries.items():
         rate = by_name[name].search_rate if name in by_name else None
-        limit = parse_rate(rate) if rate else None
-        seconds = 0.0
-        if limit is not None and count > 0:
-            amount, window = limit
-            seconds = (math.ceil(count / amount) - 1) * window
+        seconds = least_seconds(count, rate) if rate else 0.0
         out.append(EngineNeed(name, count, rate or "no limit", seconds))
     return out
 

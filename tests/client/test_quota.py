@@ -48,6 +48,17 @@ def test_least_time_is_the_slowest_engines_queries_at_its_rate():
     assert least_time_sentence(chunks[:4], ENGINES) is None  # within one window
 
 
+def test_a_rate_of_several_windows_is_as_slow_as_its_slowest_window():
+    openverse = [Engine(name="openverse", available=True, search_rate="20/minute;200/day",
+                        page_size=20)]
+    few = needs([chunk(n, "openverse", 20) for n in range(30)], openverse)[0]
+    assert (few.queries, few.seconds) == (30, 60)  # 20 at once, 10 a minute later
+    many = needs([chunk(n, "openverse", 20) for n in range(250)], openverse)[0]
+    assert many.seconds == 86400  # the day's 200 are used up: the rest wait a day
+    assert needs([chunk(1, "openverse")], [openverse[0].model_copy(
+        update={"search_rate": "lots;20/minute"})])[0].seconds == 0  # unreadable: unknown
+
+
 def test_waiting_sentences():
     chunks = [chunk(1, "bing", wait=23), chunk(2, "bing", wait=29), chunk(3, "duckduckgo"),
               chunk(4, "bing", status="completed", wait=50)]

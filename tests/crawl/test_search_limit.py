@@ -123,26 +123,38 @@ def test_rates_per_engine(make_limiter_with_rates) -> None:
     assert [limiter.book(quick) for _ in range(50)] == [0.0] * 50
 
 
+def test_a_rate_of_several_windows_keeps_each(make_limiter_with_rates) -> None:
+    """Openverse's anonymous "20/minute;200/day", scaled down: two a second and three an
+    hour."""
+    limiter = make_limiter_with_rates("2/2 seconds;3/hour")
+    engine = fresh_engine()
+    delays = [limiter.book(engine) for _ in range(4)]
+    assert delays[:2] == [0.0, 0.0]
+    assert 1.5 < delays[2] <= 2.0  # the 2-second window: the first send must leave it
+    assert 3590 < delays[3] <= 3600  # the hour's three are taken
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_no_window_ever_holds_more_than_the_rate(seed: int) -> None:
     """Bookings made at random times, some now, some far ahead: every window of the schedule
-    holds at most `amount` sends."""
+    holds at most its `amount` sends, also with two windows at once."""
     import random
 
     rng = random.Random(seed)
-    amount, window = rng.randint(1, 5), 60.0
+    windows = ((rng.randint(1, 5), 60.0), (rng.randint(5, 12), 600.0))
     stamps: list[float] = []
     now = 0.0
     for _ in range(200):
         now += rng.expovariate(1 / 8)
-        live = [t for t in stamps if t > now - window]
-        at = next_slot(live, now, amount, window)
+        live = [t for t in stamps if t > now - 600.0]
+        at = next_slot(live, now, windows)
         assert at >= now
         stamps.append(at)
     stamps.sort()
-    for i, start in enumerate(stamps):
-        inside = [t for t in stamps[i:] if t < start + window]
-        assert len(inside) <= amount
+    for amount, window in windows:
+        for i, start in enumerate(stamps):
+            inside = [t for t in stamps[i:] if t < start + window]
+            assert len(inside) <= amount
 
 
 def test_slot_frees_after_the_window(make_limiter: Callable[[str], SearchLimiter]) -> None:

@@ -55,7 +55,7 @@ TERMS: dict[str, Terms] = {
         "Openly licensed images (each keeps its licence); anonymous API clients may make 20 "
         "requests per minute and 200 per day.",
         url="https://docs.openverse.org/api/reference/authentication_and_throttling.html",
-        search_rate="20/minute",
+        search_rate="20/minute;200/day",
     ),
     "pexels": Terms(
         "Photos under the Pexels License; the API allows 200 requests per hour and 20,000 per "
