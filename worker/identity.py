@@ -8,6 +8,7 @@ Robots rules and X-Robots-Tag opt-outs name us by the product token, "PixCrawler
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from importlib import metadata
 
@@ -30,3 +31,15 @@ def user_agent(contact: str = "") -> str:
     contact = " ".join(contact.split())  # one line: a header value cannot hold a newline
     about = f"{contact}; +{PROJECT_URL}" if contact else f"+{PROJECT_URL}"
     return f"{PRODUCT}/{version()} ({about})"
+
+
+_EMAIL = re.compile(r"[^\s@()<>;,]+@[^\s@()<>;,]+\.[^\s@()<>;,]+")
+_URL = re.compile(r"https?://[^\s()<>;,]+")
+
+
+def contact_problem(contact: str) -> str | None:
+    """Why ``contact`` cannot be our User-Agent's contact, or None (empty is allowed)."""
+    value = contact.strip()
+    if value and not (_EMAIL.fullmatch(value) or _URL.fullmatch(value)):
+        return f"not an email address or an http(s) URL: {value!r}"
+    return None

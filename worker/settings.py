@@ -161,11 +161,9 @@ class Settings(BaseSettings):
     @field_validator("contact")
     @classmethod
     def _contact(cls, value: str) -> str:
-        value = value.strip()
-        if value and not (re.fullmatch(r"[^\s@()<>;,]+@[^\s@()<>;,]+\.[^\s@()<>;,]+", value)
-                          or re.fullmatch(r"https?://[^\s()<>;,]+", value)):
-            raise ValueError(f"not an email address or an http(s) URL: {value!r}")
-        return value
+        if problem := identity.contact_problem(value):
+            raise ValueError(problem)
+        return value.strip()
 
     @field_validator("forwarded_allow_ips")
     @classmethod

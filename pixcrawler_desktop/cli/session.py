@@ -30,6 +30,7 @@ from pixcrawler_desktop.client import (
     TokenStore,
 )
 from pixcrawler_desktop.local import BackendError, EmbeddedBackend
+from pixcrawler_desktop.local.contact import CONTACT_VARIABLE
 from pixcrawler_desktop.local.signin import sign_in_local
 from pixcrawler_desktop.local.state import stop_processes
 
@@ -135,7 +136,6 @@ def job_session(args: argparse.Namespace, ctx: Context, *, signed_in_default: bo
         session.client.close()
 
 
-CONTACT_VARIABLE = "PIXCRAWLER_CONTACT"
 CONTACT_NOTE = (f"Sites see this crawler without a contact: set {CONTACT_VARIABLE} to your "
                 "email or web page (for example `export PIXCRAWLER_CONTACT=you@example.org`). "
                 "Wikimedia's policy asks for one, and other sites block crawlers that give none.")

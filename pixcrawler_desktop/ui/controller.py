@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from pixcrawler_desktop.ui.contact import contact_env, contact_in_environment
 from pixcrawler_desktop.ui.localserver import LocalServer, StoppingNote
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.signin import ClientFactory, SignInDialog, make_client
@@ -54,7 +55,8 @@ class AppController(QObject):
         self.dialog: SignInDialog | None = None
         self.client: PixCrawlerClient | None = None
         self.local = local if local is not None else LocalServer(
-            concurrency=settings.local_concurrency, parent=self)
+            concurrency=settings.local_concurrency, env=contact_env(settings.contact),
+            parent=self)
         self.local.event.connect(self._local_event)
         self._keyring_said = False
         self._closed = False
@@ -107,7 +109,39 @@ class AppController(QObject):
         if not self.store.available and not self._keyring_said:
             self._keyring_said = True  # the keyring failed only now, while saving the token
             self.window.notify(self.store.reason or "")
+        if (dialog.local_session and not self.settings.contact_asked
+                and not contact_in_environment()):
+            self._ask_contact(self.window)
         self.window_shown.emit(self.window)
+
+    def _ask_contact(self, window: MainWindow) -> None:
+        """Once, on the first run on this computer: who may sites contact about our crawls.
+        Not modal: the window is usable meanwhile."""
+        from pixcrawler_desktop.ui.contact import ContactDialog
+
+        ask = ContactDialog(window)
+        ask.accepted.connect(lambda: self._contact_given(ask.contact()))
+        ask.finished.connect(lambda _result: self._contact_asked())
+        window.dialog = ask
+        ask.show()
+
+    def _contact_asked(self) -> None:
+        self.settings.contact_asked = True
+        self.settings.sync()
+
+    def _contact_given(self, contact: str) -> None:
+        """Keep it and give it to this computer's server: restarted now if it runs no job,
+        so its crawls say it from the start; else from its next start."""
+        self.settings.contact = contact
+        self.settings.sync()
+        self.local.set_env(contact_env(contact))
+        window = self.window
+        if window is None or window.local_server is None or not self.local.owned:
+            return
+        if any(job.status == "running" for job in window.jobs.model.jobs()):
+            window.notify(f"Sites will see {contact} from the next start of the local server")
+        else:
+            self.restart_local(self.settings.local_concurrency)
 
     def _session_expired(self, reason: str) -> None:
         """Sign in again over the window, which keeps its content meanwhile."""

@@ -70,6 +70,13 @@ class LocalServer(QObject):
                                            env=self.env, on_event=self.event.emit)
         return self.backend
 
+    def set_env(self, env: dict[str, str]) -> None:
+        """Add to the environment the processes get, from their next start (a restart)."""
+        with self._lock:
+            self.env.update(env)
+            if self.backend is not None:
+                self.backend.extra_env.update(env)
+
     # -- blocking calls, for background threads -----------------------------------------------
     def start(self) -> str:
         """The API URL of this data folder's backend, started here or joined if running."""

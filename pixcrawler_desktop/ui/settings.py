@@ -143,6 +143,24 @@ class AppSettings:
     def local_concurrency(self, value: int) -> None:
         self.store.setValue("local/concurrency", int(value))
 
+    @property
+    def contact(self) -> str:
+        """The email or web page that sites see in this computer's server's User-Agent."""
+        return str(self.store.value("local/contact", "") or "")
+
+    @contact.setter
+    def contact(self, value: str) -> None:
+        self.store.setValue("local/contact", value.strip())
+
+    @property
+    def contact_asked(self) -> bool:
+        """Whether the first run's question for a contact was answered (or declined)."""
+        return _bool(self.store.value("local/contactAsked"), False)
+
+    @contact_asked.setter
+    def contact_asked(self, value: bool) -> None:
+        self.store.setValue("local/contactAsked", bool(value))
+
     # -- the New job dialog's last choices ---------------------------------------------------
     @property
     def new_job_engines(self) -> list[str] | None:

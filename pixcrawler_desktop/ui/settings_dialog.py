@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pixcrawler_desktop.local.contact import contact_problem
 from pixcrawler_desktop.ui import resources
 from pixcrawler_desktop.ui.forms import role_label
 from pixcrawler_desktop.ui.settings import THEMES, AppSettings, default_data_dir
@@ -68,6 +69,12 @@ class SettingsDialog(QDialog):
         data_row.addWidget(self.data_dir, 1)
         data_row.addWidget(browse)
 
+        self.contact = QLineEdit(settings.contact, objectName="contact")
+        self.contact.setPlaceholderText("you@example.org or https://your.lab.example")
+        self.contact_error = role_label("", "error", name="contact_error")
+        self.contact_error.hide()
+        self.contact.textChanged.connect(self._check_contact)
+
         form = QFormLayout()
         form.addRow("Servers", servers_box)
         form.addRow("Poll interval", self.poll)
@@ -75,8 +82,14 @@ class SettingsDialog(QDialog):
         form.addRow("Local data folder", data_row)
         form.addRow("", role_label("The data folder of a PixCrawler server on this computer, "
                                    "for “Show in folder” in the gallery.", "subtle"))
+        form.addRow("Your contact", self.contact)
+        form.addRow("", self.contact_error)
+        form.addRow("", role_label("An email or web page the sites your jobs download from see "
+                                   "in PixCrawler's User-Agent (this computer's server, from "
+                                   "its next start).", "subtle"))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
                                    | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -97,6 +110,12 @@ class SettingsDialog(QDialog):
             self.servers.takeItem(self.servers.row(item))
         self._sync_forget()
 
+    def _check_contact(self) -> None:
+        problem = contact_problem(self.contact.text())
+        self.contact_error.setText(problem[0].upper() + problem[1:] + "." if problem else "")
+        self.contact_error.setVisible(bool(problem))
+        self.ok_button.setEnabled(problem is None)
+
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Local data folder", self.data_dir.text())
         if folder:
@@ -111,4 +130,5 @@ class SettingsDialog(QDialog):
         self.settings.theme = self.theme.currentData()
         text = self.data_dir.text().strip()
         self.settings.local_data_dir = text if text and text != str(default_data_dir()) else None
+        self.settings.contact = self.contact.text()
         self.settings.sync()

@@ -68,6 +68,7 @@ def settings(tmp_path: Path) -> AppSettings:
     store = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     app_settings = AppSettings(store)
     app_settings.poll_interval = 0.5
+    app_settings.contact_asked = True  # a user past the first run's question (test_local asks)
     return app_settings
 
 

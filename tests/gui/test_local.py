@@ -8,16 +8,19 @@ from pathlib import Path
 
 import psutil
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication
 
 from pixcrawler_desktop.local.account import LOCAL_EMAIL
 from pixcrawler_desktop.local.state import read_state
+from pixcrawler_desktop.ui.contact import ContactDialog
 from pixcrawler_desktop.ui.localpanel import LocalServerPanel
 from pixcrawler_desktop.ui.localserver import LocalServer
-from pixcrawler_desktop.ui.settings import LOCAL
+from pixcrawler_desktop.ui.settings import LOCAL, AppSettings
 from tests.gui.helpers import CRAWL_MS, LEFT, WAIT_MS, UrlCatcher, click_action, wait_status
 from tests.gui.test_jobs import new_job
+from worker import identity
 
 pytestmark = pytest.mark.slow
 START_MS = 120_000  # two child processes importing the server, then Celery's handshake
@@ -172,3 +175,41 @@ def test_this_computer_runs_crawls_restarts_and_quits_clean(
     left = [pid for pid in seen if alive(pid)]
     assert not left, f"quitting left backend processes behind: {left}"
     assert read_state(data_dir) is None
+
+
+def test_the_first_run_asks_for_a_contact_once_and_the_crawls_carry_it(
+        qtbot, local_server, fakeweb, make_controller, settings):
+    settings.contact_asked = False  # a first run
+    fakeweb.config.latency = 0.0
+    controller = make_controller(local=local_server)
+    dialog = controller.start(resume=True)
+    qtbot.waitExposed(dialog)
+    qtbot.mouseClick(dialog.sign_in_button, LEFT)
+    window = signed_in_window(qtbot, controller)
+
+    qtbot.waitUntil(lambda: isinstance(window.dialog, ContactDialog)
+                    and window.dialog.isVisible(), timeout=WAIT_MS)
+    ask = window.dialog
+    assert not ask.isModal() and not ask.save_button.isEnabled()
+    ask.edit.setText("just me")
+    assert ask.error.text() == "Not an email address or an http(s) URL: 'just me'."
+    assert not ask.save_button.isEnabled()
+    ask.edit.setText("lab@example.org")
+    assert not ask.error.isVisible() and ask.save_button.isEnabled()
+    pids = backend_pids(local_server)
+    qtbot.mouseClick(ask.save_button, LEFT)
+    qtbot.waitUntil(lambda: not ask.isVisible(), timeout=WAIT_MS)
+    assert settings.contact == "lab@example.org" and settings.contact_asked
+    # no job was running: the server was restarted with it at once
+    wait_status(qtbot, window, "Local server restarted", timeout=START_MS)
+    assert not pids & backend_pids(local_server)
+    assert local_server.backend.extra_env["PIXCRAWLER_CONTACT"] == "lab@example.org"
+
+    fakeweb.reset()
+    crawl(qtbot, window, "Contact foxes", "red fox", 3)
+    assert fakeweb.agents("/img/") == {
+        f"PixCrawler/{identity.version()} (lab@example.org; +{identity.PROJECT_URL})"}
+
+    # kept for the next launch, which does not ask again
+    kept = AppSettings(QSettings(settings.store.fileName(), QSettings.Format.IniFormat))
+    assert (kept.contact, kept.contact_asked) == ("lab@example.org", True)

@@ -32,6 +32,11 @@ def test_settings_apply_at_once(qtbot, server, users, make_controller, settings,
     qtbot.mouseClick(dialog.findChild(QPushButton, "forget_server"), LEFT)
     assert dialog.servers.count() == 1
     dialog.data_dir.setText(str(tmp_path / "server-data"))
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    dialog.contact.setText("lab at example")  # refused as typed, and OK with it
+    assert dialog.contact_error.isVisibleTo(dialog) and not ok.isEnabled()
+    dialog.contact.setText("https://lab.example.org/crawls")
+    assert not dialog.contact_error.isVisibleTo(dialog) and ok.isEnabled()
     buttons = dialog.findChild(QDialogButtonBox)
     qtbot.mouseClick(buttons.button(QDialogButtonBox.StandardButton.Ok), LEFT)
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=WAIT_MS)
@@ -44,6 +49,7 @@ def test_settings_apply_at_once(qtbot, server, users, make_controller, settings,
         assert window.job_view.watcher._timer.interval() == 2500
         assert settings.servers == [server.api_url]
         assert settings.local_data_dir == tmp_path / "server-data"
+        assert settings.contact == "https://lab.example.org/crawls"
         qtbot.waitUntil(lambda: window.job_view.chunk_model.chunks() != [], timeout=WAIT_MS)
         QApplication.processEvents()
         window.grab().save(str(artifacts / "jobs-dark.png"))
