@@ -340,6 +340,7 @@ class _ChunkRun:
                 continue
             if candidate.url in self.seen_urls or candidate.url in known:
                 # listed twice by the engine, or already stored by another engine's chunk
+                self.seen_urls.add(candidate.url)
                 self.outcome.duplicates += 1
                 self.pending_duplicates += 1
                 continue
