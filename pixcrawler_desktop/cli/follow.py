@@ -16,6 +16,7 @@ from pixcrawler_desktop.cli.exitcodes import CliError
 from pixcrawler_desktop.cli.interrupt import Interrupt
 from pixcrawler_desktop.cli.progress import View
 from pixcrawler_desktop.client import (
+    FINISHED,
     ApiError,
     ConnectionLost,
     PixCrawlerClient,
@@ -40,8 +41,17 @@ def follow_job(client: PixCrawlerClient, job_id: int, view: View, stop: Interrup
     while True:
         chunks, progress = patiently(
             lambda: (client.chunks(job_id), client.progress(job_id)), stop, interval, say)
+        open_chunks = [c for c in chunks if c.status not in FINISHED]
+        if chunks and not open_chunks and not progress.finished:
+            # Progress answers are cached for a moment; the job itself says it ended now.
+            job = patiently(lambda: client.job(job_id), stop, interval, say)
+            if job.status in FINISHED:
+                progress = Progress(job_id=job.id, **job.model_dump(
+                    include=set(Progress.model_fields) - {"job_id", "estimated_completion"}))
         view.job(progress, chunks)
-        if progress.finished or stop.wait(interval):
+        # The last few chunks are looked at more often, so the end is seen when it comes.
+        last = len(open_chunks) <= max(1, len(chunks) // 10)
+        if progress.finished or stop.wait(interval / 5 if last else interval):
             return progress
 
 
