@@ -14,7 +14,7 @@ the tiles the view actually paints (see GalleryModel).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPoint, QSize, Qt, QTimer, Signal
@@ -101,7 +101,8 @@ class GalleryView(QWidget):
         self._folder_action: QAction | None = None  # in the context menu while it is open
         self._reject_action: QAction | None = None
         self.menu: QMenu | None = None  # the context menu shown last
-        self._states: dict[int, ViewState] = {}  # per job, for as long as the app runs
+        self._states: dict[int, ViewState] = {}  # per job; kept in the settings as well
+        self.server = ""  # the signed-in server's identity, for the kept states
         self._restore: ViewState | None = None  # applied once the job's images are loaded
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
@@ -288,7 +289,7 @@ class GalleryView(QWidget):
         for keyword in job.keywords:
             self.keyword_combo.addItem(keyword, keyword)
         self.keyword_combo.blockSignals(False)
-        state = self._states.get(job.id, ViewState())
+        state = self._states.get(job.id) or self._kept(job.id)
         self._set_filters(state.keyword, state.outcome, state.review)
         self._restore = state if (state.scroll or state.image_id is not None) else None
         self._load(1)
@@ -323,9 +324,19 @@ class GalleryView(QWidget):
         if self._restore is not None:  # left before its images came: keep what was saved
             self._states[self.job.id] = self._restore
             return
-        self._states[self.job.id] = ViewState(
+        state = self._states[self.job.id] = ViewState(
             keyword, outcome, review, self.view.verticalScrollBar().value(),
             image.id if image is not None else None)
+        if self.server:  # the next run of the app finds the job's gallery as it was left
+            self.settings.set_gallery_state(self.server, self.job.id, asdict(state))
+
+    def _kept(self, job_id: int) -> ViewState:
+        """The state an earlier run of the app left for this job, or a fresh one."""
+        kept = self.settings.gallery_state(self.server, job_id) if self.server else None
+        try:
+            return ViewState(**kept) if kept else ViewState()
+        except TypeError:  # written by another version
+            return ViewState()
 
     def _restore_view(self) -> None:
         """Put the grid back where it was for this job, once enough images are there."""

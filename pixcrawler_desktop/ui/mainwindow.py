@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         self.local_server = local
         self.local_action.setEnabled(local is not None)
         self.gallery.set_data_dir(local.data_dir if local is not None else None)
+        self.gallery.server = self.server_identity()
         if local is None and self.local_panel is not None:
             self.local_panel.close()
 
@@ -287,12 +288,15 @@ class MainWindow(QMainWindow):
         self._set_connection_text("Signed out")
 
     # -- jobs paused at quit (ui.pause) -----------------------------------------------------
-    def paused_jobs(self) -> PausedJobs:
-        """This server's pause marks: "This computer" by its data folder (its address changes
-        with every start), any other server by its address."""
+    def server_identity(self) -> str:
+        """What the app keeps per server under: "This computer" by its data folder (its
+        address changes with every start), any other server by its address."""
         local = self.local_server
-        server = f"local {local.data_dir}" if local is not None else self.client.base_url
-        return PausedJobs(self.settings, server)
+        return f"local {local.data_dir}" if local is not None else self.client.base_url
+
+    def paused_jobs(self) -> PausedJobs:
+        """This server's pause marks."""
+        return PausedJobs(self.settings, self.server_identity())
 
     def _show_paused(self, paused: set[int]) -> None:
         self.jobs.model.set_paused(paused)

@@ -6,6 +6,7 @@ values themselves (INI files return every value as a string).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -197,6 +198,19 @@ class AppSettings:
     @new_job_count.setter
     def new_job_count(self, count: int) -> None:
         self.store.setValue("newJob/maxImages", int(count))
+
+    # -- each job's gallery as it was left ---------------------------------------------------
+    def gallery_state(self, server: str, job_id: int) -> dict | None:
+        """What the gallery of one job of one server (its identity) was left showing."""
+        value = self.store.value(f"gallery/{_key(server)}/{job_id}")
+        try:
+            state = json.loads(str(value)) if value else None
+        except ValueError:
+            return None
+        return state if isinstance(state, dict) else None
+
+    def set_gallery_state(self, server: str, job_id: int, state: dict) -> None:
+        self.store.setValue(f"gallery/{_key(server)}/{job_id}", json.dumps(state))
 
     # -- jobs left paused at quit ------------------------------------------------------------
     def paused_jobs(self, server: str) -> dict[int, str]:

@@ -289,6 +289,18 @@ def test_gallery_filters_are_per_job_and_an_empty_result_says_why(qtbot, live, u
     gallery = open_gallery(qtbot, window, many["id"], 40)
     qtbot.waitUntil(lambda: gallery.view.verticalScrollBar().value() == where, timeout=WAIT_MS)
 
+    # -- the next run of the app finds both as they were left ---------------------------------
+    gallery.outcome_combo.setCurrentIndex(gallery.outcome_combo.findData("pending"))
+    gallery = open_gallery(qtbot, window, few["id"], 4)  # leaving the job keeps its state
+    window.close()
+    later = make_controller()
+    later.start(resume=False)
+    window = sign_in(qtbot, later, live.api_url, user.email, user.password)
+    window.resize(900, 640)
+    qtbot.waitUntil(lambda: window.jobs.model.job(many["id"]) is not None, timeout=WAIT_MS)
+    gallery = open_gallery(qtbot, window, many["id"], 40)
+    assert gallery.filters() == (None, "pending", None)
+
 
 def test_new_job_dialog_refuses_out_of_range_remembers_and_creates_and_starts(
         qtbot, live, users, make_controller, settings):
