@@ -63,10 +63,11 @@ def create_application(qt_args: Sequence[str]) -> QApplication:
 _keep: list[object] = []  # the wakeup sockets live as long as the app
 
 
-def quit_on_signals(app: QApplication) -> None:
+def quit_on_signals(app: QApplication, controller: AppController) -> None:
     """Ctrl-C in a terminal (run.sh), its closing (SIGHUP) or a SIGTERM quits like File ▸ Quit,
-    so the backend's processes are stopped too. Python runs signal handlers only when it gets
-    control, which Qt's event loop does not give it: the wakeup socket wakes the loop up."""
+    so the backend's processes are stopped too; running jobs are paused first, since no one
+    can be asked (a second signal quits at once). Python runs signal handlers only when it
+    gets control, which Qt's event loop does not give it: the wakeup socket wakes the loop."""
     from PySide6.QtCore import QSocketNotifier
 
     receive, send = socket.socketpair()
@@ -86,9 +87,13 @@ def quit_on_signals(app: QApplication) -> None:
 
     notifier.activated.connect(drain)
     _keep.extend((receive, send, notifier))
+    def on_signal(*_: object) -> None:
+        if not controller.quit_by_signal():
+            app.quit()
+
     for number in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
         if number is not None:  # Windows has no SIGHUP
-            signal.signal(number, lambda *_: app.quit())
+            signal.signal(number, on_signal)
 
 
 def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppController]:
@@ -109,7 +114,7 @@ def build(argv: Sequence[str] | None = None) -> tuple[QApplication, AppControlle
     theme = Theme(app, args.theme or settings.theme)
     controller = AppController(settings, LazyTokenStore(), theme=theme, parent=app)
     app.aboutToQuit.connect(controller.shutdown)
-    quit_on_signals(app)
+    quit_on_signals(app, controller)
     controller.start(resume=not args.no_resume)
     return app, controller
 

@@ -207,6 +207,13 @@ class AppController(QObject):
                                            else describe(exc))
 
     # -- quitting -------------------------------------------------------------------------
+    def quit_by_signal(self) -> bool:
+        """SIGTERM, SIGHUP or Ctrl-C in the terminal: no one can be asked, so running jobs of
+        this app's server are paused (the next launch says so, Start resumes them) and the
+        app quits once their cancel is answered. False: nothing to pause, quit at once (a
+        second signal also quits at once)."""
+        return self.window is not None and self.window.pause_and_close()
+
     def shutdown(self) -> None:
         """Stop streams and timers, let calls in flight finish (up to a limit), close. When
         this app runs the local server, a note says it is being stopped until it is gone."""

@@ -680,6 +680,18 @@ class MainWindow(QMainWindow):
         self.shutdown()
         super().closeEvent(event)
 
+    def pause_and_close(self) -> bool:
+        """Quit with no one to ask (a signal): the running jobs of this app's server are
+        paused, as "Pause until next time" would, then the window closes. False when there is
+        nothing to pause."""
+        if self._quit_decided or not self._quit_stops_jobs():
+            return False
+        self._quit_decided = True  # a question on screen is answered by this
+        if isinstance(self.dialog, QMessageBox) and self.dialog.isVisible():
+            self.dialog.done(0)
+        self._stop_jobs_and_quit(self.running_jobs(), pause=True)
+        return True
+
     def ask_quit(self) -> None:
         """Cancel the running jobs, leave them paused for next time, or stay."""
         running = self.running_jobs()

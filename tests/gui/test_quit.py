@@ -137,3 +137,23 @@ def test_quit_asks_and_a_paused_job_waits_for_start(qtbot, local_server, fakeweb
     took = quit_with(qtbot, second, window, "cancel", other.id)
     assert took <= STOP_S, f"quitting took {took:.2f} s"
     assert settings.paused_jobs(f"local {data_dir}") == {}
+
+
+def test_a_signal_pauses_running_jobs_since_no_one_can_be_asked(
+        qtbot, local_server, fakeweb, make_controller, settings):
+    """SIGTERM, SIGHUP or Ctrl-C in run.sh's terminal call `quit_by_signal` (app.py): the
+    running job is paused as "Pause until next time" would, and the window closes."""
+    fakeweb.config.latency = 0.4
+    controller = make_controller(local=local_server)
+    dialog = controller.start(resume=True)
+    qtbot.mouseClick(dialog.sign_in_button, LEFT)
+    window = signed_in_window(qtbot, controller)
+    job = create_and_start(qtbot, window, "Signalled foxes", "red fox", 30)
+    ask_to_quit(qtbot, window)  # a question on screen is answered by the signal too
+
+    assert controller.quit_by_signal() is True
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=WAIT_MS)
+    assert controller.quit_by_signal() is False  # a second signal quits at once
+    controller.shutdown()
+    assert cancelled_on_disk(local_server.data_dir, job.id)
+    assert set(settings.paused_jobs(f"local {local_server.data_dir}")) == {job.id}
