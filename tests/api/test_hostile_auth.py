@@ -18,7 +18,7 @@ import pytest
 
 from tests.client.conftest import mint
 from tests.conftest import deploy, require_services
-from tests.support.stack import Stack
+from tests.support.stack import UNLIMITED_SEARCH, Stack
 from worker.local_account import ACCOUNT_FILE, LOCAL_EMAIL
 
 PASSWORD = "correct horse battery"
@@ -59,7 +59,7 @@ def owner_stack(fakeweb, tmp_path_factory) -> Iterator[Stack]:
     require_services("sqlite")
     stack = Stack("sqlite", tmp_path_factory.mktemp("owner"), fakeweb.engine_urls())
     stack.env.pop("PIXCRAWLER_OPEN_REGISTRATION")
-    stack.env.update({"PIXCRAWLER_SEARCH_RATE_LIMIT": "1/minute",
+    stack.env.update({**{key: "1/minute" for key in UNLIMITED_SEARCH},  # every engine's
                       "PIXCRAWLER_ENGINE_HEALTH_RATE_LIMIT": "3/minute"})
     try:
         stack.start_api()

@@ -69,6 +69,38 @@ def test_without_fill_the_breakdown_accounts_for_every_missing_image(live, users
     assert_consistent(live, job["id"], user.client)
 
 
+def test_fill_reaches_the_count_whichever_chunk_ends_first(live, users, fakeweb):
+    """One engine's chunk ends short while the other is still running (bing blocked at once:
+    duckduckgo's target is raised as it runs), or after the other has finished (bing's 5th
+    image is slow: duckduckgo is sent again from its saved search). DuckDuckGo's single page
+    has ended its search either way; the results it found and did not use carry it on."""
+    fakeweb.config.distinct_engines = True
+    fakeweb.config.engine_results = {"bing": 5}
+    fakeweb.config.latency = 0.2
+    user = users(live)
+
+    fakeweb.config.blocked = {"bing"}
+    running = create_job(user.client, ["red fox"], ["bing", "duckduckgo"], 12, fill=True)
+    start(user.client, running["id"])
+    assert wait_finished(user.client, running["id"], live)["status"] == "completed"
+    ddg = next(c for c in chunks(user.client, running["id"]) if c["engine"] == "duckduckgo")
+    assert ddg["downloaded"] == ddg["target"] == 12, ddg
+    assert ddg["breakdown"]["took_over"] == [
+        {"chunk_id": ddg["id"] - 1, "engine": "bing", "images": 6}]
+
+    fakeweb.config.blocked = set()
+    fakeweb.config.faults["grey wolf"] = {4: "latency=2"}  # bing needs it; duckduckgo not
+    finished = create_job(user.client, ["grey wolf"], ["bing", "duckduckgo"], 12, fill=True)
+    start(user.client, finished["id"])
+    assert wait_finished(user.client, finished["id"], live)["status"] == "completed"
+    by = {c["engine"]: c for c in chunks(user.client, finished["id"])}
+    assert by["bing"]["downloaded"] == 5 and by["duckduckgo"]["downloaded"] == 7
+    assert by["duckduckgo"]["breakdown"]["took_over"][0]["images"] == 1
+    body = user.client.get(f"/jobs/{finished['id']}").json()
+    assert body["downloaded_images"] == 12 and body["breakdown"]["topped_up"] == 1
+    assert_consistent(live, finished["id"], user.client)
+
+
 OPT_OUT_FORMS = {  # result index -> X-Robots-Tag headers, and whether it keeps us out
     0: (["noai"], True),
     1: (["noimageai"], True),

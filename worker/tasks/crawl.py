@@ -275,7 +275,10 @@ def finish(sessions: sessionmaker[Session], settings: Settings, chunk_id: int, j
         dispatches: list[Dispatch] = []
         if fill:
             db.refresh(chunk)
-            going = outcome.search_end is None and not failed  # it stopped at its target
+            # It stopped at its target with results to go on with: its engine's search has
+            # not ended, or the results it found and did not use are kept with its search.
+            leftover = bool((outcome.search or {}).get("queue"))
+            going = (outcome.search_end is None or leftover) and not failed
             if outcome.search is not None and (going or chunk.downloaded >= chunk.target):
                 # It may take over another chunk's share later: keep where its search stands
                 # (with the results it found and did not use).
