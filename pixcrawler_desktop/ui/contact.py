@@ -8,12 +8,16 @@ to "This computer", keeps the answer in its settings and gives it to the local s
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QVBoxLayout, QWidget
 
 from pixcrawler_desktop.local.contact import CONTACT_VARIABLE, contact_problem
 from pixcrawler_desktop.ui import resources
 from pixcrawler_desktop.ui.forms import role_label
+
+if TYPE_CHECKING:
+    from pixcrawler_desktop.ui.localserver import LocalServer
 
 
 def contact_in_environment() -> bool:
@@ -24,6 +28,13 @@ def contact_in_environment() -> bool:
 def contact_env(contact: str) -> dict[str, str]:
     """The local server's environment for `contact`."""
     return {CONTACT_VARIABLE: contact} if contact and not contact_in_environment() else {}
+
+
+def give_contact(local: LocalServer, contact: str) -> None:
+    """The local server's processes carry `contact` from their next start (unless the
+    environment the app was started from sets one)."""
+    if not contact_in_environment():
+        local.set_env(CONTACT_VARIABLE, contact or None)
 
 
 class ContactDialog(QDialog):

@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from pixcrawler_desktop.ui.contact import contact_env, contact_in_environment
+from pixcrawler_desktop.ui.contact import (
+    ContactDialog,
+    contact_env,
+    contact_in_environment,
+    give_contact,
+)
 from pixcrawler_desktop.ui.localserver import LocalServer, StoppingNote
 from pixcrawler_desktop.ui.settings import AppSettings
 from pixcrawler_desktop.ui.signin import ClientFactory, SignInDialog, make_client
@@ -117,8 +122,6 @@ class AppController(QObject):
     def _ask_contact(self, window: MainWindow) -> None:
         """Once, on the first run on this computer: who may sites contact about our crawls.
         Not modal: the window is usable meanwhile."""
-        from pixcrawler_desktop.ui.contact import ContactDialog
-
         ask = ContactDialog(window)
         ask.accepted.connect(lambda: self._contact_given(ask.contact()))
         ask.finished.connect(lambda _result: self._contact_asked())
@@ -134,7 +137,7 @@ class AppController(QObject):
         so its crawls say it from the start; else from its next start."""
         self.settings.contact = contact
         self.settings.sync()
-        self.local.set_env(contact_env(contact))
+        give_contact(self.local, contact)
         window = self.window
         if window is None or window.local_server is None or not self.local.owned:
             return
@@ -180,6 +183,7 @@ class AppController(QObject):
         """Restart this computer's backend with `concurrency` worker threads; its address
         changes, so the window moves to a new session there (same account, same view)."""
         local, factory, store = self.local, self.client_factory, self.store
+        give_contact(local, self.settings.contact)  # as Settings has it now
         self.settings.local_concurrency = concurrency
         self.settings.sync()
         self.runner.run(lambda: local.sign_in(factory, store, restart=True,

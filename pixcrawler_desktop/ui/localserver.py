@@ -70,12 +70,16 @@ class LocalServer(QObject):
                                            env=self.env, on_event=self.event.emit)
         return self.backend
 
-    def set_env(self, env: dict[str, str]) -> None:
-        """Add to the environment the processes get, from their next start (a restart)."""
+    def set_env(self, name: str, value: str | None) -> None:
+        """Set (None: remove) a variable of the processes' environment, from their next
+        start (a restart)."""
         with self._lock:
-            self.env.update(env)
-            if self.backend is not None:
-                self.backend.extra_env.update(env)
+            targets = [self.env] + ([self.backend.extra_env] if self.backend else [])
+            for env in targets:
+                if value is None:
+                    env.pop(name, None)
+                else:
+                    env[name] = value
 
     # -- blocking calls, for background threads -----------------------------------------------
     def start(self) -> str:
