@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,3 +48,15 @@ def make_job(client: httpx.Client, keywords: int, engines: list[str]) -> int:
                                    "max_images": 100})
     r.raise_for_status()
     return r.json()["id"]
+
+
+def run_to_end(client: httpx.Client, job_id: int, poll: float) -> tuple[float, dict]:
+    """Start the job and poll its progress until it has ended: (seconds from the start call,
+    the last progress)."""
+    t0 = time.perf_counter()
+    client.post(f"/jobs/{job_id}/start").raise_for_status()
+    while True:
+        progress = client.get(f"/jobs/{job_id}/progress").json()
+        if progress["status"] not in ("pending", "running"):
+            return time.perf_counter() - t0, progress
+        time.sleep(poll)

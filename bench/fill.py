@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 
-from bench.common import backend_arg, deployment, signed_in
+from bench.common import backend_arg, deployment, run_to_end, signed_in
 from tests.fakeweb import FakeWeb, FakeWebConfig
 
 ENGINES = ["bing", "duckduckgo"]
@@ -37,14 +36,7 @@ def run_once(args: argparse.Namespace, fill: bool) -> dict:
                                          "fill": fill})
         job.raise_for_status()
         job_id = job.json()["id"]
-        t0 = time.perf_counter()
-        client.post(f"/jobs/{job_id}/start").raise_for_status()
-        while True:
-            progress = client.get(f"/jobs/{job_id}/progress").json()
-            if progress["status"] not in ("pending", "running"):
-                break
-            time.sleep(0.2)
-        wall = time.perf_counter() - t0
+        wall, progress = run_to_end(client, job_id, 0.2)
         chunks = client.get(f"/jobs/{job_id}/chunks").json()
         body = client.get(f"/jobs/{job_id}").json()
     per_keyword = {n: sum(c["downloaded"] for c in chunks if c["keyword"] == n) for n in names}

@@ -16,12 +16,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import backend_arg, deployment, signed_in
+from bench.common import backend_arg, deployment, run_to_end, signed_in
 from pixcrawler_desktop.client.models import Chunk, Engine
 from pixcrawler_desktop.client.quota import duration, needs, parse_rate
 from tests.fakeweb import FakeWeb, FakeWebConfig
@@ -45,14 +44,7 @@ def run_once(args: argparse.Namespace, latency: float) -> dict:
         chunks = [Chunk.model_validate(c) for c in client.get(f"/jobs/{job_id}/chunks").json()]
         engines = [Engine.model_validate(e) for e in client.get("/engines").json()]
         per_engine = needs(chunks, engines)
-        t0 = time.perf_counter()
-        client.post(f"/jobs/{job_id}/start").raise_for_status()
-        while True:
-            progress = client.get(f"/jobs/{job_id}/progress").json()
-            if progress["status"] not in ("pending", "running"):
-                break
-            time.sleep(0.5)
-        wall = time.perf_counter() - t0
+        wall, progress = run_to_end(client, job_id, 0.5)
         made = {name: sum(web.hits(path) for path in paths) for name, paths in SEARCHES.items()}
     amount, window = parse_rate(args.rate)
     return {"latency": latency, "wall": wall, "bound": max(n.seconds for n in per_engine),
